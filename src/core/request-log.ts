@@ -1,0 +1,30 @@
+/**
+ * One line of the request log: what was asked, of which model, and how it went. Storage
+ * adapters persist it; the gateway is the only writer. Bodies are never part of it.
+ */
+export interface RequestLogEntry {
+  id: string;
+  /** Epoch milliseconds when the request arrived. */
+  time: number;
+  requestId: string;
+  /** "chat.completions", "completions", "embeddings", ... */
+  endpoint: string;
+  /** The public model name the client asked for ("" when the body had none). */
+  model: string;
+  /** Which provider served it ("" when none was reached). */
+  provider: string;
+  stream: boolean;
+  /** The HTTP status the client saw (499 when the client went away first). */
+  status: number;
+  /** Set on failure, including a stream that broke after its 200 header was sent. */
+  errorCode: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  latencyMs: number;
+  timeToFirstTokenMs: number | null;
+}
+
+/** Where the gateway sends log entries; must not block the request path. */
+export interface RequestLogSink {
+  append(entry: RequestLogEntry): void;
+}

@@ -1,0 +1,22 @@
+import type { ModelInfo } from "../../spec/model.ts";
+
+export interface ModelListing extends ModelInfo {
+  /** Unix seconds when the model entered the catalogue. */
+  created: number;
+  state: string;
+}
+
+export function toModelObject(model: ModelListing) {
+  return {
+    id: model.name,
+    object: "model" as const,
+    created: model.created,
+    owned_by: model.locality === "in-process" ? "hearth-local" : model.provider,
+    context_length: model.contextLength ?? null,
+    hearth: { provider: model.provider, locality: model.locality, state: model.state, capabilities: model.capabilities },
+  };
+}
+
+export function toModelList(models: readonly ModelListing[]) {
+  return { object: "list" as const, data: models.map(toModelObject) };
+}

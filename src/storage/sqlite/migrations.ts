@@ -1,0 +1,39 @@
+/**
+ * The SQLite schema, as an append-only list. A shipped migration is never edited: a change is a
+ * new entry with the next version. Each runs in its own transaction and is recorded in
+ * `schema_migrations`. Times are stored as INTEGER epoch milliseconds.
+ */
+export interface Migration {
+  /** 1, 2, 3, ... with no gaps. */
+  version: number;
+  /** Short kebab-case description, recorded next to the version. */
+  name: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: "create-request-log",
+    sql: `
+      CREATE TABLE request_log (
+        id TEXT PRIMARY KEY NOT NULL,
+        time INTEGER NOT NULL,
+        request_id TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        model TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        stream INTEGER NOT NULL CHECK (stream IN (0, 1)),
+        status INTEGER NOT NULL,
+        error_code TEXT,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        latency_ms REAL NOT NULL,
+        time_to_first_token_ms REAL
+      );
+      CREATE INDEX request_log_time ON request_log (time);
+      CREATE INDEX request_log_model_time ON request_log (model, time);
+      CREATE INDEX request_log_request_id ON request_log (request_id);
+    `,
+  },
+];

@@ -1,0 +1,1 @@
+export const binsDir = undefined; export const notInstalled = true;

@@ -1,6 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
+import { parseHfUri } from "../core/models/hf-uri.ts";
 import { parseBytes, parseDuration } from "./units.ts";
 
 /** A size in bytes: a number or text such as "8GB" / "512MiB". */
@@ -41,7 +42,17 @@ const modelSchema = z
     /** A local GGUF file. Relative paths are resolved against the config file's folder. */
     path: z.string().min(1).optional(),
     /** `hf:<owner>/<repo>[@revision]/<file>.gguf`, fetched with `hearth pull`. */
-    hf: z.string().startsWith("hf:").optional(),
+    hf: z
+      .string()
+      .refine((uri) => {
+        try {
+          parseHfUri(uri);
+          return true;
+        } catch {
+          return false;
+        }
+      }, "expected hf:<owner>/<repo>[@revision]/<file>.gguf")
+      .optional(),
     /** Context window in tokens; prompts longer than this are refused, never truncated. */
     contextSize: positiveInt.default(4096),
     /** Requests served at once on one context (parallel sequences, continuous batching). */

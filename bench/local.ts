@@ -1,0 +1,484 @@
+/**
+ * `npm run bench:local` — how close does Hearth's HTTP API get to the hardware's limit for local
+ * decoding? Measures, in one run and interleaved so machine noise hits both paths alike:
+ *   (a) Hearth's OpenAI-compatible API, streamed through the official `openai` SDK;
+ *   (b) node-llama-cpp called directly in this process (same prompt, threads, max tokens, greedy);
+ *   (c) the memory-bandwidth ceiling: read bandwidth ÷ weight bytes read per decoded token.
+ * Prints a table (or `--json`) with the ratios this benchmark is judged by.
+ */
+import { rmSync } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
+import { availableParallelism, cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { Command, InvalidArgumentError } from "commander";
+import { measureReadBandwidth, type BandwidthResult } from "./bandwidth.ts";
+import { DirectPath } from "./direct-path.ts";
+import { HttpPath, measureConcurrentStreams, type ConcurrencyMeasurement } from "./http-path.ts";
+import type { StreamMeasurement } from "./measurement.ts";
+import { describeModelFile, ensureGeneratedModel, formatBytes, type BenchModel, type PresetName } from "./model-file.ts";
+import { createProgress, type Progress } from "./progress.ts";
+import { killServers, startServer, type ServerProcess } from "./server-process.ts";
+import { median, ratio } from "./statistics.ts";
+import { formatNumber, formatRatio, formatSignedMilliseconds, formatTable, plural } from "./table.ts";
+
+export interface LocalBenchOptions {
+  model: string | undefined;
+  quick: boolean;
+  tokens: number;
+  promptTokens: number;
+  threads: number;
+  repetitions: number;
+  contextSize: number;
+  parallel: number;
+  concurrency: number[];
+  seed: number;
+  directOnly: boolean;
+  json: boolean;
+  compiler: string;
+  bandwidthMegabytes: number | undefined;
+}
+
+/** Medians over the interleaved repetitions of one path. */
+export interface PathSummary {
+  promptTokens: number;
+  completionTokens: number;
+  promptTokensPerSecond: number;
+  decodeTokensPerSecond: number;
+  timeToFirstTokenMilliseconds: number;
+  /** Runs that ended before `maxTokens` (random weights can emit end-of-text early). */
+  stoppedEarly: number;
+  runs: StreamMeasurement[];
+}
+
+export interface LocalBenchResult {
+  machine: { cpuModel: string; cores: number; platform: string; node: string };
+  settings: Omit<LocalBenchOptions, "json" | "quick" | "model"> & { preset: string | undefined };
+  model: BenchModel;
+  bandwidth: BandwidthResult | undefined;
+  /** bandwidth ÷ bytes read per token. */
+  decodeCeilingTokensPerSecond: number;
+  direct: PathSummary & { loadMilliseconds: number };
+  hearth:
+    | (PathSummary & {
+        serverStartMilliseconds: number;
+        residentBytesAfterWarmup: number | undefined;
+        peakResidentBytes: number | undefined;
+        /** Server CPU time while the direct path ran ÷ the direct runs' wall time (0 = truly idle). */
+        idleCpuShareDuringDirect: number;
+      })
+    | undefined;
+  /** Median over repetitions of (Hearth TTFT − direct TTFT), each pair measured back to back. */
+  timeToFirstTokenAddedMilliseconds: number;
+  ratios: {
+    hearthDecodeToCeiling: number;
+    directDecodeToCeiling: number;
+    hearthDecodeToDirect: number;
+    hearthPromptToDirect: number;
+    hearthResidentToFile: number;
+    hearthPeakResidentToFile: number;
+  };
+  concurrency: ConcurrencyMeasurement[];
+  notes: string[];
+}
+
+const cacheDirectory = join(tmpdir(), "hearth-bench");
+const modelName = "bench";
+
+function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError("expected a positive integer");
+  return parsed;
+}
+
+function integerList(value: string): number[] {
+  const parts = value.split(",").map((part) => positiveInteger(part.trim()));
+  if (parts.length === 0) throw new InvalidArgumentError("expected a comma-separated list of positive integers");
+  return parts;
+}
+
+export function parseOptions(argv: readonly string[]): LocalBenchOptions {
+  const program = new Command("bench:local")
+    .description("Local inference through Hearth's HTTP API vs node-llama-cpp directly vs the memory-bandwidth ceiling")
+    .option("--model <path>", "benchmark this GGUF file instead of the generated Llama-3.2-1B-shaped one")
+    .option("--quick", "a tiny generated model: a smoke run in seconds", false)
+    .option("--tokens <n>", "max tokens generated per request", positiveInteger, 128)
+    .option("--prompt-tokens <n>", "user-message length in tokens (the chat template adds a few)", positiveInteger)
+    .option("--threads <n>", "threads for llama.cpp (both paths) and the bandwidth probe (default 2; 1 with --quick)", positiveInteger)
+    .option("--repetitions <n>", "interleaved direct/Hearth pairs; medians are reported", positiveInteger, 5)
+    .option("--context-size <n>", "context size per sequence (both paths)", positiveInteger, 4096)
+    .option("--parallel <n>", "sequences per context (server `parallel`; mirrored on the direct path)", positiveInteger, 4)
+    .option("--concurrency <list>", "concurrent Hearth streams to measure", integerList, [1, 2, 4])
+    .option("--seed <n>", "model generation seed and sampling seed", positiveInteger, 42)
+    .option("--direct-only", "skip Hearth's server: direct path and bandwidth only", false)
+    .option("--json", "print machine-readable results on stdout", false)
+    .option("--cc <compiler>", "C compiler for the bandwidth probe", "cc")
+    .option("--bandwidth-megabytes <n>", "bandwidth probe buffer (default: max(1 GiB, 4× last-level cache))", positiveInteger)
+    .allowExcessArguments(false);
+  program.parse(argv, { from: "user" });
+  const parsed = program.opts<{
+    model?: string;
+    quick: boolean;
+    tokens: number;
+    promptTokens?: number;
+    threads?: number;
+    repetitions: number;
+    contextSize: number;
+    parallel: number;
+    concurrency: number[];
+    seed: number;
+    directOnly: boolean;
+    json: boolean;
+    cc: string;
+    bandwidthMegabytes?: number;
+  }>();
+  return {
+    model: parsed.model,
+    quick: parsed.quick,
+    tokens: parsed.tokens,
+    promptTokens: parsed.promptTokens ?? 256,
+    // Tiny models decode fastest on one thread; the real benchmark is defined on two.
+    threads: parsed.threads ?? (parsed.quick ? 1 : 2),
+    repetitions: parsed.repetitions,
+    contextSize: parsed.contextSize,
+    parallel: parsed.parallel,
+    concurrency: parsed.concurrency,
+    seed: parsed.seed,
+    directOnly: parsed.directOnly,
+    json: parsed.json,
+    compiler: parsed.cc,
+    bandwidthMegabytes: parsed.bandwidthMegabytes,
+  };
+}
+
+function summarize(runs: StreamMeasurement[]): PathSummary {
+  return {
+    promptTokens: median(runs.map((run) => run.promptTokens)),
+    completionTokens: median(runs.map((run) => run.completionTokens)),
+    promptTokensPerSecond: median(runs.map((run) => run.promptTokensPerSecond)),
+    decodeTokensPerSecond: median(runs.map((run) => run.decodeTokensPerSecond)),
+    timeToFirstTokenMilliseconds: median(runs.map((run) => run.timeToFirstTokenMilliseconds)),
+    stoppedEarly: runs.filter((run) => run.completionTokens < run.maxTokens).length,
+    runs,
+  };
+}
+
+function describeRun(label: string, run: StreamMeasurement): string {
+  return (
+    `${label}: prompt ${run.promptTokens} tok ${formatNumber(run.promptTokensPerSecond)} tok/s, ` +
+    `TTFT ${formatNumber(run.timeToFirstTokenMilliseconds)} ms, decode ${run.completionTokens} tok ` +
+    `${formatNumber(run.decodeTokensPerSecond)} tok/s (${run.finishReason})`
+  );
+}
+
+/** Runs the whole benchmark. Cleans up its server and temporary files itself. */
+export async function runLocalBench(options: LocalBenchOptions, progress: Progress): Promise<LocalBenchResult> {
+  const notes: string[] = [];
+  const preset: PresetName | undefined = options.model === undefined ? (options.quick ? "tiny" : "llama32_1b") : undefined;
+
+  const modelPath =
+    options.model ?? (await ensureGeneratedModel(preset ?? "tiny", options.seed, join(cacheDirectory, "models"), progress));
+  const model = await describeModelFile(modelPath, preset ?? "file");
+  let contextSize = options.contextSize;
+  if (model.trainedContextLength !== undefined && model.trainedContextLength < contextSize) {
+    notes.push(`context size lowered from ${contextSize} to the model's trained context length ${model.trainedContextLength}`);
+    contextSize = model.trainedContextLength;
+  }
+
+  progress.status("bandwidth: measuring ...");
+  const bandwidth = await measureReadBandwidth({
+    threads: options.threads,
+    bytes: options.bandwidthMegabytes === undefined ? undefined : options.bandwidthMegabytes * (1 << 20),
+    cacheDirectory,
+    compiler: options.compiler,
+    onProgress: (message) => progress.status(message),
+  }).catch((error: unknown) => {
+    notes.push(`bandwidth probe failed: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  });
+  if (bandwidth !== undefined) {
+    progress.line(
+      `bandwidth: ${bandwidth.gigabytesPerSecond.toFixed(1)} GB/s best, ${bandwidth.medianGigabytesPerSecond.toFixed(1)} GB/s median ` +
+        `(${bandwidth.method}${bandwidth.lowerBound ? ", a lower bound" : ""}, ${plural(bandwidth.threads, "thread")}, ${formatBytes(bandwidth.bytes)})`,
+    );
+    if (bandwidth.lowerBound) notes.push(`bandwidth from the JavaScript probe (${bandwidth.note}): a lower bound, so the ceiling is too`);
+  }
+  const decodeCeilingTokensPerSecond =
+    bandwidth === undefined ? Number.NaN : (bandwidth.gigabytesPerSecond * 1e9) / model.bytesReadPerToken;
+
+  let workDirectory: string | undefined;
+  let server: ServerProcess | undefined;
+  let direct: DirectPath | undefined;
+  const removeWorkDirectory = () => {
+    if (workDirectory !== undefined) rmSync(workDirectory, { recursive: true, force: true });
+  };
+  process.once("exit", removeWorkDirectory);
+  try {
+    progress.status(`direct: loading ${model.path} (${plural(options.threads, "thread")}, context ${contextSize} × ${options.parallel}) ...`);
+    direct = await DirectPath.load({
+      modelPath: model.path,
+      threads: options.threads,
+      contextSize,
+      sequences: options.parallel,
+    });
+    progress.line(`direct: model loaded in ${(direct.loadMilliseconds / 1000).toFixed(2)} s`);
+    const prompt = (index: number) => (direct as DirectPath).prompt(index, options.promptTokens);
+    const request = (index: number, maxTokens = options.tokens) => ({ prompt: prompt(index), maxTokens, seed: options.seed });
+
+    let http: HttpPath | undefined;
+    if (!options.directOnly) {
+      workDirectory = await mkdtemp(join(tmpdir(), "hearth-bench-run-"));
+      progress.status("hearth: starting the server ...");
+      server = await startServer({
+        modelPath: model.path,
+        modelName,
+        threads: options.threads,
+        contextSize,
+        parallel: options.parallel,
+        workDirectory,
+      });
+      progress.line(`hearth: server pid ${server.pid} ready at ${server.baseUrl} in ${(server.startMilliseconds / 1000).toFixed(2)} s`);
+      http = new HttpPath(server.baseUrl, modelName, server.apiKey);
+    }
+
+    // Warm-up: one short generation per path (loads lazily loaded models, JIT, page cache).
+    progress.status("warm-up: direct ...");
+    await direct.generate(request(0, Math.min(16, options.tokens)));
+    if (http !== undefined) {
+      progress.status("warm-up: hearth ...");
+      await http.generate(request(0, Math.min(16, options.tokens)));
+    }
+    const memoryAfterWarmup = server?.memory();
+
+    const directRuns: StreamMeasurement[] = [];
+    const hearthRuns: StreamMeasurement[] = [];
+    const addedTimeToFirstToken: number[] = [];
+    // CPU the idle server burns while the direct path runs: it competes for the same cores.
+    let serverIdleCpuMilliseconds = 0;
+    let directWallMilliseconds = 0;
+    for (let repetition = 1; repetition <= options.repetitions; repetition++) {
+      const same = request(repetition);
+      const order = http === undefined ? ["direct"] : repetition % 2 === 1 ? ["direct", "hearth"] : ["hearth", "direct"];
+      let directRun: StreamMeasurement | undefined;
+      let hearthRun: StreamMeasurement | undefined;
+      for (const path of order) {
+        progress.status(`run ${repetition}/${options.repetitions}: ${path} ...`);
+        if (path === "direct") {
+          const serverCpuBefore = server?.cpuMilliseconds();
+          directRun = await direct.generate(same);
+          directRuns.push(directRun);
+          const serverCpuAfter = server?.cpuMilliseconds();
+          if (serverCpuBefore !== undefined && serverCpuAfter !== undefined) {
+            serverIdleCpuMilliseconds += serverCpuAfter - serverCpuBefore;
+            directWallMilliseconds += directRun.totalMilliseconds;
+          }
+        } else if (http !== undefined) {
+          hearthRun = await http.generate(same);
+          hearthRuns.push(hearthRun);
+        }
+      }
+      if (directRun !== undefined) progress.line(describeRun(`run ${repetition}/${options.repetitions} direct`, directRun));
+      if (hearthRun !== undefined) progress.line(describeRun(`run ${repetition}/${options.repetitions} hearth`, hearthRun));
+      if (directRun !== undefined && hearthRun !== undefined) {
+        addedTimeToFirstToken.push(hearthRun.timeToFirstTokenMilliseconds - directRun.timeToFirstTokenMilliseconds);
+      }
+    }
+
+    const concurrency: ConcurrencyMeasurement[] = [];
+    if (http !== undefined) {
+      for (const streams of options.concurrency) {
+        if (streams > options.parallel) {
+          notes.push(`${streams} concurrent streams exceed parallel=${options.parallel}: the server queues the rest`);
+        }
+        progress.status(`concurrency: ${streams} stream${streams === 1 ? "" : "s"} through hearth ...`);
+        const base = 1000 * streams;
+        const requests = Array.from({ length: streams }, (_, index) => request(base + index));
+        const measured = await measureConcurrentStreams(http, requests);
+        concurrency.push(measured);
+        progress.line(
+          `concurrency ${streams}: ${formatNumber(measured.aggregateDecodeTokensPerSecond)} tok/s aggregate decode, ` +
+            `median TTFT ${formatNumber(measured.medianTimeToFirstTokenMilliseconds)} ms, ${measured.completionTokens} tokens`,
+        );
+      }
+    }
+    const memoryAtEnd = server?.memory();
+    progress.clear();
+
+    const serverIdleShare = ratio(serverIdleCpuMilliseconds, directWallMilliseconds);
+    const directSummary = { ...summarize(directRuns), loadMilliseconds: direct.loadMilliseconds };
+    const hearthSummary =
+      server === undefined
+        ? undefined
+        : {
+            ...summarize(hearthRuns),
+            serverStartMilliseconds: server.startMilliseconds,
+            residentBytesAfterWarmup: memoryAfterWarmup?.residentBytes,
+            peakResidentBytes: memoryAtEnd?.peakResidentBytes,
+            idleCpuShareDuringDirect: serverIdleShare,
+          };
+
+    for (const [label, summary] of [["direct", directSummary], ["hearth", hearthSummary]] as const) {
+      if (summary !== undefined && summary.stoppedEarly > 0) {
+        notes.push(
+          `${label}: ${summary.stoppedEarly} of ${summary.runs.length} runs stopped before ${options.tokens} tokens ` +
+            `(end-of-text from random weights); rates use the measured token counts`,
+        );
+      }
+    }
+    if (hearthSummary !== undefined && hearthSummary.promptTokens !== directSummary.promptTokens) {
+      notes.push(
+        `prompt token counts differ: direct ${directSummary.promptTokens}, hearth ${hearthSummary.promptTokens} ` +
+          `(different chat templating); prompt rates are per own count`,
+      );
+    }
+    if (memoryAfterWarmup === undefined && server !== undefined) notes.push("server memory not read (/proc unavailable)");
+    if (serverIdleShare > 0.05) {
+      notes.push(
+        `the idle Hearth server used ${(serverIdleShare * 100).toFixed(0)}% of a core while the direct path ran ` +
+          `(${serverIdleCpuMilliseconds} ms CPU): the direct numbers are somewhat understated`,
+      );
+    }
+    const stoppedEarlyStreams = concurrency.reduce((sum, entry) => sum + entry.stoppedEarly, 0);
+    if (stoppedEarlyStreams > 0) notes.push(`concurrency: ${stoppedEarlyStreams} streams stopped before ${options.tokens} tokens`);
+
+    return {
+      machine: {
+        cpuModel: cpus()[0]?.model ?? "unknown",
+        cores: availableParallelism(),
+        platform: `${process.platform}-${process.arch}`,
+        node: process.version,
+      },
+      settings: {
+        preset,
+        tokens: options.tokens,
+        promptTokens: options.promptTokens,
+        threads: options.threads,
+        repetitions: options.repetitions,
+        contextSize,
+        parallel: options.parallel,
+        concurrency: options.concurrency,
+        seed: options.seed,
+        directOnly: options.directOnly,
+        compiler: options.compiler,
+        bandwidthMegabytes: options.bandwidthMegabytes,
+      },
+      model,
+      bandwidth,
+      decodeCeilingTokensPerSecond,
+      direct: directSummary,
+      hearth: hearthSummary,
+      timeToFirstTokenAddedMilliseconds: median(addedTimeToFirstToken),
+      ratios: {
+        hearthDecodeToCeiling: ratio(hearthSummary?.decodeTokensPerSecond, decodeCeilingTokensPerSecond),
+        directDecodeToCeiling: ratio(directSummary.decodeTokensPerSecond, decodeCeilingTokensPerSecond),
+        hearthDecodeToDirect: ratio(hearthSummary?.decodeTokensPerSecond, directSummary.decodeTokensPerSecond),
+        hearthPromptToDirect: ratio(hearthSummary?.promptTokensPerSecond, directSummary.promptTokensPerSecond),
+        hearthResidentToFile: ratio(hearthSummary?.residentBytesAfterWarmup, model.fileBytes),
+        hearthPeakResidentToFile: ratio(hearthSummary?.peakResidentBytes, model.fileBytes),
+      },
+      concurrency,
+      notes,
+    };
+  } finally {
+    progress.clear();
+    await server?.stop();
+    await direct?.dispose();
+    removeWorkDirectory();
+    workDirectory = undefined;
+  }
+}
+
+/** The human-readable report. */
+export function formatReport(result: LocalBenchResult): string {
+  const { model, bandwidth, direct, hearth, ratios, settings } = result;
+  const lines: string[] = [];
+  const modelLabel = settings.preset === undefined ? model.path : `generated ${settings.preset} (seed ${settings.seed})`;
+  lines.push(
+    `Local inference — ${modelLabel}`,
+    `${result.machine.cpuModel}, ${plural(result.machine.cores, "core")}; ${plural(settings.threads, "thread")}; ` +
+      `${settings.promptTokens} prompt tokens + template, max ${settings.tokens} tokens, greedy; ` +
+      `median of ${settings.repetitions} interleaved runs`,
+    `model file ${formatBytes(model.fileBytes)}; weights read per token ${formatBytes(model.bytesReadPerToken)}` +
+      `${model.tiedEmbeddings ? " (tied embeddings: token_embd is the output matrix)" : " (output matrix, one embedding row)"}`,
+  );
+  if (bandwidth === undefined) {
+    lines.push("memory read bandwidth: not measured");
+  } else {
+    lines.push(
+      `memory read bandwidth ${bandwidth.gigabytesPerSecond.toFixed(1)} GB/s (${bandwidth.method} probe, ` +
+        `${plural(bandwidth.threads, "thread")}, best of ${bandwidth.passes}${bandwidth.lowerBound ? ", a LOWER BOUND" : ""}) ` +
+        `→ decode ceiling ${formatNumber(result.decodeCeilingTokensPerSecond)} tok/s`,
+    );
+  }
+  lines.push("");
+
+  const rows: string[][] = [
+    ["prompt tokens/s", formatNumber(direct.promptTokensPerSecond), hearth ? formatNumber(hearth.promptTokensPerSecond) : "—", formatRatio(ratios.hearthPromptToDirect)],
+    ["decode tokens/s", formatNumber(direct.decodeTokensPerSecond), hearth ? formatNumber(hearth.decodeTokensPerSecond) : "—", formatRatio(ratios.hearthDecodeToDirect)],
+    [
+      "time to first token (ms)",
+      formatNumber(direct.timeToFirstTokenMilliseconds),
+      hearth ? formatNumber(hearth.timeToFirstTokenMilliseconds) : "—",
+      hearth ? formatSignedMilliseconds(result.timeToFirstTokenAddedMilliseconds) : "—",
+    ],
+    ["decode / ceiling", formatRatio(ratios.directDecodeToCeiling), hearth ? formatRatio(ratios.hearthDecodeToCeiling) : "—", ""],
+    [
+      "tokens (prompt / completion)",
+      `${formatNumber(direct.promptTokens, 0)} / ${formatNumber(direct.completionTokens, 0)}`,
+      hearth ? `${formatNumber(hearth.promptTokens, 0)} / ${formatNumber(hearth.completionTokens, 0)}` : "—",
+      "",
+    ],
+  ];
+  lines.push(formatTable(["", "direct (node-llama-cpp)", "Hearth HTTP (openai SDK)", "Hearth vs direct"], rows));
+
+  if (hearth !== undefined) {
+    lines.push(
+      "",
+      `Hearth server memory (VmRSS): ${hearth.residentBytesAfterWarmup === undefined ? "n/a" : formatBytes(hearth.residentBytesAfterWarmup)} ` +
+        `after warm-up = ${formatRatio(ratios.hearthResidentToFile)} the model file; peak (VmHWM) ` +
+        `${hearth.peakResidentBytes === undefined ? "n/a" : formatBytes(hearth.peakResidentBytes)} = ${formatRatio(ratios.hearthPeakResidentToFile)}`,
+      `Hearth server CPU while idle during the direct runs: ${formatNumber(hearth.idleCpuShareDuringDirect * 100)}% of a core`,
+    );
+  }
+  if (result.concurrency.length > 0) {
+    lines.push(
+      "",
+      formatTable(
+        ["concurrent Hearth streams", "aggregate decode tok/s", "vs 1 stream", "median TTFT (ms)", "wall (s)"],
+        result.concurrency.map((entry) => [
+          String(entry.streams),
+          formatNumber(entry.aggregateDecodeTokensPerSecond),
+          formatRatio(ratio(entry.aggregateDecodeTokensPerSecond, result.concurrency[0]?.aggregateDecodeTokensPerSecond)),
+          formatNumber(entry.medianTimeToFirstTokenMilliseconds),
+          formatNumber(entry.wallMilliseconds / 1000, 2),
+        ]),
+      ),
+    );
+  }
+  if (result.notes.length > 0) lines.push("", ...result.notes.map((note) => `note: ${note}`));
+  return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const progress = createProgress();
+  const stop = (signal: NodeJS.Signals) => {
+    progress.clear();
+    process.stderr.write(`\n${signal}: stopping\n`);
+    killServers();
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  process.once("exit", killServers);
+  try {
+    const result = await runLocalBench(options, progress);
+    process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : `\n${formatReport(result)}\n`);
+  } catch (error) {
+    progress.clear();
+    process.stderr.write(`bench:local failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (!options.directOnly) process.stderr.write("(to measure without Hearth's server: --direct-only)\n");
+    process.exitCode = 1;
+  }
+}
+
+if (import.meta.main) await main();

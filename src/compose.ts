@@ -1,0 +1,113 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { Config, ModelConfig } from "./config/schema.ts";
+import { createGateway, type CatalogEntry, type Gateway, type ModelCatalog } from "./core/gateway.ts";
+import type { Logger } from "./core/logger.ts";
+import { findPulledModel } from "./core/models/pull.ts";
+import { createApp } from "./http/app.ts";
+import { createLocalLlamaProvider } from "./providers/local-llama/index.ts";
+import { openSqliteStorage, type Storage } from "./storage/index.ts";
+import type { Hono } from "hono";
+
+export const version = "0.1.0";
+
+/** The demo model's public name (`hearth serve --demo`). */
+export const demoModelName = "hearth-demo";
+
+export interface Composition {
+  config: Config;
+  app: Hono<{ Variables: { requestId: string } }>;
+  gateway: Gateway;
+  storage: Storage;
+  /** Stops model work and flushes storage; call once. */
+  close(): Promise<void>;
+}
+
+export function modelsDirectory(config: Config): string {
+  return path.join(config.dataDir, "models");
+}
+
+/** Resolves each configured model to a file on disk (pulled `hf:` models included). */
+async function resolveModelFiles(config: Config, logger: Logger): Promise<Array<ModelConfig & { file: string | undefined }>> {
+  const resolved = [];
+  for (const model of config.models) {
+    if (model.path !== undefined) {
+      if (!fs.existsSync(model.path)) logger.warn("model file not found; requests to it will fail until it exists", { model: model.name, path: model.path });
+      resolved.push({ ...model, file: model.path });
+      continue;
+    }
+    const file = await findPulledModel(model.hf as string, modelsDirectory(config));
+    if (file === undefined) logger.warn(`model not downloaded yet; run \`hearth pull ${model.hf}\``, { model: model.name });
+    resolved.push({ ...model, file });
+  }
+  return resolved;
+}
+
+function memoryBudget(config: Config): number {
+  return config.engine.memoryBudget === "auto" ? Math.floor(os.totalmem() * 0.75) : config.engine.memoryBudget;
+}
+
+/** The only place that wires concrete pieces together from a validated config. */
+export async function compose(config: Config, logger: Logger): Promise<Composition> {
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const storage = await openSqliteStorage(path.join(config.dataDir, "hearth.db"));
+  const models = await resolveModelFiles(config, logger);
+  const threads = config.engine.threads === "auto" ? os.availableParallelism() : config.engine.threads;
+
+  const local = createLocalLlamaProvider({
+    models: models.map((model) => ({
+      name: model.name,
+      // A missing file fails at load time with a clear message naming the model.
+      path: model.file ?? `(not downloaded: run hearth pull ${model.hf ?? ""})`,
+      contextSize: model.contextSize,
+      parallel: model.parallel,
+      threads: model.threads ?? threads,
+      gpuLayers: model.gpuLayers,
+      embedding: model.embedding,
+    })),
+    threads,
+    gpu: config.engine.gpu,
+    memoryBudgetBytes: memoryBudget(config),
+    idleTimeoutMs: config.engine.idleTimeout,
+    maxQueue: config.engine.maxQueue,
+  });
+
+  const created = Math.floor(Date.now() / 1000);
+  const entries: CatalogEntry[] = models.map((model) => ({
+    info: {
+      name: model.name,
+      provider: local.id,
+      contextLength: model.contextSize,
+      locality: "in-process",
+      capabilities: { chat: true, completion: true, embedding: model.embedding },
+    },
+    provider: local,
+    defaults: model.defaults,
+    created,
+    state: () => local.status().find((status) => status.name === model.name)?.state ?? "unloaded",
+  }));
+  const byName = new Map(entries.map((entry) => [entry.info.name, entry]));
+  const catalog: ModelCatalog = { list: () => entries, resolve: (name) => byName.get(name) };
+
+  const gateway = createGateway({ catalog, requestLog: storage.requestLog });
+  const app = createApp({
+    gateway,
+    logger,
+    version,
+    maxBodyBytes: config.server.maxBodyBytes,
+    requestTimeoutMs: config.server.requestTimeout,
+    apiKeys: config.server.apiKeys,
+  });
+
+  return {
+    config,
+    app,
+    gateway,
+    storage,
+    async close() {
+      await local.close();
+      await storage.close();
+    },
+  };
+}

@@ -404,7 +404,14 @@ function checkSettings(settings: GenerationSettings): void {
   }
 }
 
-/** Sampling settings in node-llama-cpp's terms; undefined ones keep its defaults (greedy). */
+/**
+ * Temperature when neither the request nor the model's config sets one. node-llama-cpp would
+ * decode greedily; OpenAI clients expect sampling (OpenAI's default is 1). We use 0.8, the
+ * default of llama.cpp's own server and Ollama. See docs/configuration.md.
+ */
+export const defaultTemperature = 0.8;
+
+/** Sampling settings in node-llama-cpp's terms. */
 function samplingOptions(settings: GenerationSettings): {
   temperature?: number;
   topP?: number;
@@ -412,7 +419,7 @@ function samplingOptions(settings: GenerationSettings): {
   customStopTriggers?: string[];
 } {
   const result: { temperature?: number; topP?: number; seed?: number; customStopTriggers?: string[] } = {};
-  if (settings.temperature !== undefined) result.temperature = settings.temperature;
+  result.temperature = settings.temperature ?? defaultTemperature;
   if (settings.topP !== undefined) result.topP = settings.topP;
   if (settings.seed !== undefined) result.seed = settings.seed;
   const stops = (settings.stop ?? []).filter((stop) => stop !== "");

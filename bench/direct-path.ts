@@ -40,7 +40,9 @@ export class DirectPath {
   static async load(options: DirectPathOptions): Promise<DirectPath> {
     const started = performance.now();
     const llama = await getLlama({ gpu: false, build: "never", maxThreads: options.threads, logLevel: LlamaLogLevel.error });
-    const model = await llama.loadModel({ modelPath: options.modelPath });
+    // Same load settings as Hearth's engine on CPU (src/providers/local-llama/engine.ts), so the
+    // comparison isolates what the gateway adds: no mmap, the repacked copy is the only one.
+    const model = await llama.loadModel({ modelPath: options.modelPath, useMmap: false });
     const context = await model.createContext({
       contextSize: options.contextSize,
       sequences: options.sequences,

@@ -72,10 +72,10 @@ describe("hearth CLI against `hearth serve --demo`", () => {
   });
 
   test("`hearth chat` reads stdin when it is not a terminal and streams the answer", async () => {
-    const result = await run(["chat", "--url", url, "--max-tokens", "8"], "Hello there");
+    const result = await run(["chat", "--url", url, "--max-tokens", "8", "--temperature", "0"], "Hello there");
     assert.equal(result.code, 0, result.stderr);
     assert.ok(result.stdout.endsWith("\n"));
-    const json = await run(["chat", "--url", url, "--max-tokens", "4", "--json"], "Hello again");
+    const json = await run(["chat", "--url", url, "--max-tokens", "4", "--temperature", "0", "--json"], "Hello again");
     assert.equal(json.code, 0, json.stderr);
     const completion = JSON.parse(json.stdout) as { object: string; usage: { completion_tokens: number } };
     assert.equal(completion.object, "chat.completion");

@@ -207,9 +207,14 @@ export function createLocalLlamaProvider(options: LocalLlamaProviderOptions): Lo
       // LlamaChat needs one free cell beyond the prompt, and would otherwise drop old messages.
       const room = loaded.contextSize - promptTokens - 1;
       if (room < 1) throw contextExceeded(loaded.contextSize, promptTokens, "messages");
-      const meterBefore = slot.sequence.tokenMeter.getState();
+      // Count sampled tokens directly: the sequence's TokenMeter also counts re-evaluating the
+      // last prompt token when a cached prefix is reused, which over-counts by one.
+      let generatedTokens = 0;
       const common = {
         ...samplingOptions(request),
+        onToken: (tokens: Token[]) => {
+          generatedTokens += tokens.length;
+        },
         maxTokens: Math.min(request.maxTokens ?? room, room),
         signal,
         stopOnAbortSignal: true,
@@ -236,10 +241,7 @@ export function createLocalLlamaProvider(options: LocalLlamaProviderOptions): Lo
         outcome = { stopReason: response.metadata.stopReason, text: response.response, functionCalls: undefined };
       }
       if (outcome.stopReason === "abort" || signal.aborted) throw abortReason(signal);
-      const usage = {
-        inputTokens: promptTokens,
-        outputTokens: slot.sequence.tokenMeter.diff(meterBefore).usedOutputTokens,
-      };
+      const usage = { inputTokens: promptTokens, outputTokens: generatedTokens };
       let finishReason: FinishReason = outcome.stopReason === "maxTokens" ? "length" : "stop";
       if (outcome.functionCalls !== undefined && outcome.functionCalls.length > 0) {
         for (const call of outcome.functionCalls) {
@@ -313,9 +315,12 @@ export function createLocalLlamaProvider(options: LocalLlamaProviderOptions): Lo
       const promptTokens = tokens.length + (prependsBos ? 1 : 0);
       const room = loaded.contextSize - promptTokens;
       if (room < 1) throw contextExceeded(loaded.contextSize, promptTokens, "prompt");
-      const meterBefore = slot.sequence.tokenMeter.getState();
+      let generatedTokens = 0;
       const generation: LlamaCompletionGenerationOptions = {
         ...samplingOptions(request),
+        onToken: (generated) => {
+          generatedTokens += generated.length;
+        },
         maxTokens: Math.min(request.maxTokens ?? room, room),
         signal,
         stopOnAbortSignal: true,
@@ -329,7 +334,7 @@ export function createLocalLlamaProvider(options: LocalLlamaProviderOptions): Lo
       stream.push({
         type: "finish",
         finishReason: response.metadata.stopReason === "maxTokens" ? "length" : "stop",
-        usage: { inputTokens: promptTokens, outputTokens: slot.sequence.tokenMeter.diff(meterBefore).usedOutputTokens },
+        usage: { inputTokens: promptTokens, outputTokens: generatedTokens },
       });
     });
   }

@@ -182,7 +182,8 @@ export function createGateway(dependencies: GatewayDependencies) {
             // The consumer stopped early (client gone): tell the provider to stop too.
             await iterator.return?.();
           }
-          const clientLeft = !finished && (failure === undefined || context.signal.aborted);
+          // The 200 header is already out; the status logged is what the client saw, 499 if it left.
+          const clientLeft = !finished && (failure === undefined || failure.code === "aborted");
           log(context, model, entry.provider.id, {
             status: clientLeft ? 499 : 200,
             errorCode: failure?.code ?? (clientLeft ? "aborted" : null),

@@ -8,7 +8,7 @@ import { fromEmbeddingBody, toEmbeddingResponse } from "../dialects/openai/embed
 import { toOpenAIError } from "../dialects/openai/errors.ts";
 import { toModelList, toModelObject, type ModelListing } from "../dialects/openai/models.ts";
 import { HearthError, toHearthError } from "../spec/errors.ts";
-import { collect } from "../spec/model.ts";
+import { collect, type StreamPart } from "../spec/model.ts";
 import { readJsonBody } from "./body.ts";
 import { eventStream, sseData, sseDone, sseHeaders } from "./sse.ts";
 
@@ -142,9 +142,19 @@ export function createApp(dependencies: AppDependencies): Hono<Environment> {
     return new Response(body, { status: 200, headers: { ...sseHeaders, "x-request-id": request.requestId, "x-hearth-model": servedBy } });
   }
 
-  /** Mid-stream failures end the stream with an error event and no [DONE]: never a clean end. */
-  function failureEvent(error: unknown): Uint8Array {
-    return sseData(toOpenAIError(toHearthError(error)));
+  /**
+   * Frames a generation as OpenAI SSE events. A failure after the first byte ends the stream with
+   * an error event and no `[DONE]`, so no client mistakes a cut answer for a complete one.
+   */
+  async function* openAIEvents(source: Generation, opening: readonly unknown[], map: (part: StreamPart) => readonly unknown[]): AsyncGenerator<Uint8Array> {
+    for (const event of opening) yield sseData(event);
+    try {
+      for await (const part of source) for (const event of map(part)) yield sseData(event);
+    } catch (error) {
+      yield sseData(toOpenAIError(toHearthError(error)));
+      return;
+    }
+    yield sseDone();
   }
 
   app.post("/v1/chat/completions", async (context) => {
@@ -159,24 +169,12 @@ export function createApp(dependencies: AppDependencies): Hono<Environment> {
       return context.json(toChatCompletion(ids, result), 200, { "x-hearth-model": servedBy });
     }
     const writer = new ChatChunkWriter(ids, parsed.includeUsage);
-    async function* events(source: Generation): AsyncGenerator<Uint8Array> {
-      yield sseData(writer.start());
-      try {
-        for await (const part of source) {
-          if (part.type === "text-delta") yield sseData(writer.text(part.text));
-          else if (part.type === "tool-call") yield sseData(writer.toolCall(part.toolCall));
-          else {
-            yield sseData(writer.finish(part.finishReason));
-            if (parsed.includeUsage) yield sseData(writer.usage(part.usage));
-          }
-        }
-      } catch (error) {
-        yield failureEvent(error);
-        return;
-      }
-      yield sseDone();
-    }
-    return streamResponse(events(generation), request, servedBy);
+    const events = openAIEvents(generation, [writer.start()], (part) => {
+      if (part.type === "text-delta") return [writer.text(part.text)];
+      if (part.type === "tool-call") return [writer.toolCall(part.toolCall)];
+      return parsed.includeUsage ? [writer.finish(part.finishReason), writer.usage(part.usage)] : [writer.finish(part.finishReason)];
+    });
+    return streamResponse(events, request, servedBy);
   });
 
   app.post("/v1/completions", async (context) => {
@@ -190,22 +188,13 @@ export function createApp(dependencies: AppDependencies): Hono<Environment> {
       const result = await collect(generation);
       return context.json(toTextCompletion(ids, result), 200, { "x-hearth-model": servedBy });
     }
-    async function* events(source: Generation): AsyncGenerator<Uint8Array> {
-      try {
-        for await (const part of source) {
-          if (part.type === "text-delta") yield sseData(toTextCompletionChunk(ids, part.text, null));
-          else if (part.type === "finish") {
-            yield sseData(toTextCompletionChunk(ids, "", part.finishReason));
-            if (parsed.includeUsage) yield sseData(toTextCompletionChunk(ids, "", null, part.usage));
-          }
-        }
-      } catch (error) {
-        yield failureEvent(error);
-        return;
-      }
-      yield sseDone();
-    }
-    return streamResponse(events(generation), request, servedBy);
+    const events = openAIEvents(generation, [], (part) => {
+      if (part.type === "text-delta") return [toTextCompletionChunk(ids, part.text, null)];
+      if (part.type === "tool-call") return [];
+      const finish = toTextCompletionChunk(ids, "", part.finishReason);
+      return parsed.includeUsage ? [finish, toTextCompletionChunk(ids, "", null, part.usage)] : [finish];
+    });
+    return streamResponse(events, request, servedBy);
   });
 
   app.post("/v1/embeddings", async (context) => {

@@ -93,7 +93,11 @@ export class HearthError extends Error {
 /** Turns anything thrown into a HearthError without leaking internals to the client. */
 export function toHearthError(error: unknown): HearthError {
   if (HearthError.isInstance(error)) return error;
-  if (error instanceof Error && error.name === "AbortError") {
+  const name = typeof error === "object" && error !== null ? (error as { name?: unknown }).name : undefined;
+  if (name === "TimeoutError") {
+    return new HearthError("timeout", "The request took longer than the server's request timeout.", { cause: error });
+  }
+  if (name === "AbortError") {
     return new HearthError("aborted", "The request was aborted.", { cause: error });
   }
   return new HearthError("internal", "Internal error.", { cause: error });

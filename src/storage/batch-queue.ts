@@ -1,3 +1,4 @@
+import type { RequestLogStats } from "./types.ts";
 /**
  * A bounded write-behind queue shared by the adapters: the request path pushes items and returns
  * at once; a timer (or a full batch) hands them to the adapter's `write` in batches, one
@@ -27,16 +28,8 @@ export interface BatchQueueOptions<Item> {
   onError?: ((error: unknown) => void) | undefined;
 }
 
-export interface BatchQueueStats {
-  accepted: number;
-  written: number;
-  failed: number;
-  dropped: number;
-  pending: number;
-  batches: number;
-  flushErrors: number;
-  lastError: string | null;
-}
+/** The queue's counters; documented field by field on RequestLogStats. */
+export type BatchQueueStats = RequestLogStats;
 
 /** A FIFO with a head index, so taking a batch from the front does not shift the array. */
 class BoundedDeque<Item> {

@@ -3,10 +3,12 @@
  * decoding? Measures, in one run and interleaved so machine noise hits both paths alike:
  *   (a) Hearth's OpenAI-compatible API, streamed through the official `openai` SDK;
  *   (b) node-llama-cpp called directly in this process (same prompt, threads, max tokens, greedy);
- *   (c) the memory-bandwidth ceiling: read bandwidth ÷ weight bytes read per decoded token.
+ *   (c) the memory-bandwidth ceiling: read bandwidth ÷ weight bytes read per decoded token;
+ *   (d) llama.cpp's own `llama-bench`, built from the llama.cpp source node-llama-cpp ships
+ *       (`npm run bench:build-llama-cpp`), when available: what raw llama.cpp reaches here.
  * Prints a table (or `--json`) with the ratios this benchmark is judged by.
  */
-import { rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +16,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { measureReadBandwidth, type BandwidthResult } from "./bandwidth.ts";
 import { DirectPath } from "./direct-path.ts";
 import { HttpPath, measureConcurrentStreams, type ConcurrencyMeasurement } from "./http-path.ts";
+import { defaultLlamaBenchBinary, killLlamaBenchProcesses, runLlamaBench, type LlamaBenchResult } from "./llama-bench.ts";
 import type { StreamMeasurement } from "./measurement.ts";
 import { describeModelFile, ensureGeneratedModel, formatBytes, type BenchModel, type PresetName } from "./model-file.ts";
 import { createProgress, type Progress } from "./progress.ts";
@@ -36,6 +39,11 @@ export interface LocalBenchOptions {
   json: boolean;
   compiler: string;
   bandwidthMegabytes: number | undefined;
+  /**
+   * The llama-bench binary for reference path (d): a path; `undefined` for the one
+   * `npm run bench:build-llama-cpp` builds, when it exists; `false` to skip (`--no-llama-bench`).
+   */
+  llamaBench: string | false | undefined;
 }
 
 /** Medians over the interleaved repetitions of one path. */
@@ -58,6 +66,8 @@ export interface LocalBenchResult {
   /** bandwidth ÷ bytes read per token. */
   decodeCeilingTokensPerSecond: number;
   direct: PathSummary & { loadMilliseconds: number };
+  /** llama.cpp's own llama-bench on the same model and threads; undefined when skipped or failed (see notes). */
+  llamaBench: LlamaBenchResult | undefined;
   hearth:
     | (PathSummary & {
         serverStartMilliseconds: number;
@@ -76,6 +86,11 @@ export interface LocalBenchResult {
     hearthPromptToDirect: number;
     hearthResidentToFile: number;
     hearthPeakResidentToFile: number;
+    hearthPromptToLlamaBench: number;
+    hearthDecodeToLlamaBench: number;
+    directPromptToLlamaBench: number;
+    directDecodeToLlamaBench: number;
+    llamaBenchDecodeToCeiling: number;
   };
   concurrency: ConcurrencyMeasurement[];
   notes: string[];
@@ -113,6 +128,8 @@ export function parseOptions(argv: readonly string[]): LocalBenchOptions {
     .option("--json", "print machine-readable results on stdout", false)
     .option("--cc <compiler>", "C compiler for the bandwidth probe", "cc")
     .option("--bandwidth-megabytes <n>", "bandwidth probe buffer (default: max(1 GiB, 4× last-level cache))", positiveInteger)
+    .option("--llama-bench <path>", "llama.cpp's llama-bench for reference path (d) (default: the one `npm run bench:build-llama-cpp` builds, if present)")
+    .option("--no-llama-bench", "skip reference path (d)")
     .allowExcessArguments(false);
   program.parse(argv, { from: "user" });
   const parsed = program.opts<{
@@ -130,6 +147,7 @@ export function parseOptions(argv: readonly string[]): LocalBenchOptions {
     json: boolean;
     cc: string;
     bandwidthMegabytes?: number;
+    llamaBench?: string | boolean;
   }>();
   return {
     model: parsed.model,
@@ -147,6 +165,8 @@ export function parseOptions(argv: readonly string[]): LocalBenchOptions {
     json: parsed.json,
     compiler: parsed.cc,
     bandwidthMegabytes: parsed.bandwidthMegabytes,
+    // commander: a string for --llama-bench <path>, false for --no-llama-bench, true (the negation's default) otherwise.
+    llamaBench: typeof parsed.llamaBench === "string" ? parsed.llamaBench : parsed.llamaBench === false ? false : undefined,
   };
 }
 
@@ -170,9 +190,39 @@ function describeRun(label: string, run: StreamMeasurement): string {
   );
 }
 
+const llamaBenchRepetitions = 3;
+const llamaBenchMissingNote =
+  "llama.cpp reference skipped: run `npm run bench:build-llama-cpp` (builds llama.cpp's llama-bench from node-llama-cpp's bundled source, ~5 min)";
+
+/**
+ * The llama-bench binary to run, or undefined (with a note) when there is none. A path given
+ * explicitly must exist: failing before minutes of measuring beats a silently missing reference.
+ */
+function resolveLlamaBenchBinary(option: string | false | undefined, notes: string[]): string | undefined {
+  if (option === false) {
+    notes.push("llama.cpp reference skipped (--no-llama-bench)");
+    return undefined;
+  }
+  if (option !== undefined) {
+    if (!existsSync(option)) throw new Error(`--llama-bench: no such file: ${option} (build one with \`npm run bench:build-llama-cpp\`)`);
+    return option;
+  }
+  let cached: string;
+  try {
+    cached = defaultLlamaBenchBinary();
+  } catch (error) {
+    notes.push(`llama.cpp reference skipped: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+  if (existsSync(cached)) return cached;
+  notes.push(llamaBenchMissingNote);
+  return undefined;
+}
+
 /** Runs the whole benchmark. Cleans up its server and temporary files itself. */
 export async function runLocalBench(options: LocalBenchOptions, progress: Progress): Promise<LocalBenchResult> {
   const notes: string[] = [];
+  const llamaBenchBinary = resolveLlamaBenchBinary(options.llamaBench, notes);
   const preset: PresetName | undefined = options.model === undefined ? (options.quick ? "tiny" : "llama32_1b") : undefined;
 
   const modelPath =
@@ -222,6 +272,7 @@ export async function runLocalBench(options: LocalBenchOptions, progress: Progre
     });
     progress.line(`direct: model loaded in ${(direct.loadMilliseconds / 1000).toFixed(2)} s`);
     const prompt = (index: number) => (direct as DirectPath).prompt(index, options.promptTokens);
+    const concurrencyPromptTokens = 16;
     const request = (index: number, maxTokens = options.tokens) => ({ prompt: prompt(index), maxTokens, seed: options.seed });
 
     let http: HttpPath | undefined;
@@ -283,6 +334,35 @@ export async function runLocalBench(options: LocalBenchOptions, progress: Progre
       }
     }
 
+    // (d) llama.cpp's own benchmark, once, on the same model and threads, with the prompt length
+    // Hearth actually processed (template included) and the same number of generated tokens.
+    let llamaBench: LlamaBenchResult | undefined;
+    if (llamaBenchBinary !== undefined) {
+      const measuredPromptTokens = median((hearthRuns.length > 0 ? hearthRuns : directRuns).map((run) => run.promptTokens));
+      const promptTokens = Number.isFinite(measuredPromptTokens) && measuredPromptTokens >= 1 ? Math.round(measuredPromptTokens) : options.promptTokens;
+      progress.status(
+        `llama.cpp reference: llama-bench -p ${promptTokens} -n ${options.tokens} -t ${options.threads} -r ${llamaBenchRepetitions} ...`,
+      );
+      const outcome = await runLlamaBench({
+        binary: llamaBenchBinary,
+        modelPath: model.path,
+        threads: options.threads,
+        promptTokens,
+        generatedTokens: options.tokens,
+        repetitions: llamaBenchRepetitions,
+      });
+      if (outcome.kind === "measured") {
+        llamaBench = outcome.value;
+        progress.line(
+          `llama-bench: pp${llamaBench.promptTokens} ${formatNumber(llamaBench.promptTokensPerSecond)} tok/s, ` +
+            `tg${llamaBench.generatedTokens} ${formatNumber(llamaBench.decodeTokensPerSecond)} tok/s ` +
+            `(${(llamaBench.wallMilliseconds / 1000).toFixed(1)} s)`,
+        );
+      } else {
+        notes.push(`llama.cpp reference failed: ${outcome.reason}`);
+      }
+    }
+
     const concurrency: ConcurrencyMeasurement[] = [];
     if (http !== undefined) {
       for (const streams of options.concurrency) {
@@ -291,7 +371,13 @@ export async function runLocalBench(options: LocalBenchOptions, progress: Progre
         }
         progress.status(`concurrency: ${streams} stream${streams === 1 ? "" : "s"} through hearth ...`);
         const base = 1000 * streams;
-        const requests = Array.from({ length: streams }, (_, index) => request(base + index));
+        // Short prompts, so the streams decode side by side instead of one decoding while the
+        // others still read long prompts: this measures batched decoding, not prompt processing.
+        const requests = Array.from({ length: streams }, (_, index) => ({
+          prompt: (direct as DirectPath).prompt(base + index, concurrencyPromptTokens),
+          maxTokens: options.tokens,
+          seed: options.seed,
+        }));
         const measured = await measureConcurrentStreams(http, requests);
         concurrency.push(measured);
         progress.line(
@@ -360,11 +446,13 @@ export async function runLocalBench(options: LocalBenchOptions, progress: Progre
         directOnly: options.directOnly,
         compiler: options.compiler,
         bandwidthMegabytes: options.bandwidthMegabytes,
+        llamaBench: llamaBenchBinary ?? false,
       },
       model,
       bandwidth,
       decodeCeilingTokensPerSecond,
       direct: directSummary,
+      llamaBench,
       hearth: hearthSummary,
       timeToFirstTokenAddedMilliseconds: median(addedTimeToFirstToken),
       ratios: {
@@ -374,6 +462,11 @@ export async function runLocalBench(options: LocalBenchOptions, progress: Progre
         hearthPromptToDirect: ratio(hearthSummary?.promptTokensPerSecond, directSummary.promptTokensPerSecond),
         hearthResidentToFile: ratio(hearthSummary?.residentBytesAfterWarmup, model.fileBytes),
         hearthPeakResidentToFile: ratio(hearthSummary?.peakResidentBytes, model.fileBytes),
+        hearthPromptToLlamaBench: ratio(hearthSummary?.promptTokensPerSecond, llamaBench?.promptTokensPerSecond),
+        hearthDecodeToLlamaBench: ratio(hearthSummary?.decodeTokensPerSecond, llamaBench?.decodeTokensPerSecond),
+        directPromptToLlamaBench: ratio(directSummary.promptTokensPerSecond, llamaBench?.promptTokensPerSecond),
+        directDecodeToLlamaBench: ratio(directSummary.decodeTokensPerSecond, llamaBench?.decodeTokensPerSecond),
+        llamaBenchDecodeToCeiling: ratio(llamaBench?.decodeTokensPerSecond, decodeCeilingTokensPerSecond),
       },
       concurrency,
       notes,
@@ -430,6 +523,35 @@ export function formatReport(result: LocalBenchResult): string {
   ];
   lines.push(formatTable(["", "direct (node-llama-cpp)", "Hearth HTTP (openai SDK)", "Hearth vs direct"], rows));
 
+  const reference = result.llamaBench;
+  if (reference !== undefined) {
+    const withDeviation = (value: number, deviation: number) =>
+      Number.isFinite(deviation) ? `${formatNumber(value)} ± ${formatNumber(deviation)}` : formatNumber(value);
+    lines.push(
+      "",
+      `llama.cpp reference: llama-bench${reference.buildCommit === undefined ? "" : ` (commit ${reference.buildCommit})`}, same model, ` +
+        `${plural(reference.threads, "thread")}, pp${reference.promptTokens} / tg${reference.generatedTokens}, mean of ${reference.repetitions}`,
+      formatTable(
+        ["", "llama-bench", "direct ÷ llama-bench", "Hearth ÷ llama-bench"],
+        [
+          [
+            "prompt tokens/s",
+            withDeviation(reference.promptTokensPerSecond, reference.promptStandardDeviation),
+            formatRatio(ratios.directPromptToLlamaBench),
+            hearth ? formatRatio(ratios.hearthPromptToLlamaBench) : "—",
+          ],
+          [
+            "decode tokens/s",
+            withDeviation(reference.decodeTokensPerSecond, reference.decodeStandardDeviation),
+            formatRatio(ratios.directDecodeToLlamaBench),
+            hearth ? formatRatio(ratios.hearthDecodeToLlamaBench) : "—",
+          ],
+          ["decode / ceiling", formatRatio(ratios.llamaBenchDecodeToCeiling), "", ""],
+        ],
+      ),
+    );
+  }
+
   if (hearth !== undefined) {
     lines.push(
       "",
@@ -443,7 +565,7 @@ export function formatReport(result: LocalBenchResult): string {
     lines.push(
       "",
       formatTable(
-        ["concurrent Hearth streams", "aggregate decode tok/s", "vs 1 stream", "median TTFT (ms)", "wall (s)"],
+        ["concurrent Hearth streams (16-token prompts)", "aggregate decode tok/s", "vs 1 stream", "median TTFT (ms)", "wall (s)"],
         result.concurrency.map((entry) => [
           String(entry.streams),
           formatNumber(entry.aggregateDecodeTokensPerSecond),
@@ -465,6 +587,7 @@ async function main(): Promise<void> {
     progress.clear();
     process.stderr.write(`\n${signal}: stopping\n`);
     killServers();
+    killLlamaBenchProcesses();
     process.exit(signal === "SIGINT" ? 130 : 143);
   };
   process.once("SIGINT", stop);

@@ -90,7 +90,7 @@ describe("server busy and client disconnects", () => {
 
 describe("request log", () => {
   test("every request is logged with model, tokens, latency and status", async () => {
-    await hearth.client.chat.completions.create({ model: "solo", messages: [{ role: "user", content: "log me" }], max_tokens: 3 });
+    await hearth.client.chat.completions.create({ model: "solo", messages: [{ role: "user", content: "log me" }], max_tokens: 3, temperature: 0 });
     await assert.rejects(hearth.client.chat.completions.create({ model: "missing", messages: [{ role: "user", content: "x" }] }));
     await hearth.composition.storage.requestLog.flush();
     const entries = await hearth.composition.storage.requestLog.query({ limit: 50 });

@@ -12,6 +12,9 @@ export function sseDone(): Uint8Array {
 
 export const sseHeaders = {
   "content-type": "text/event-stream; charset=utf-8",
+  // Declared up front so the Node adapter writes the head at once instead of probing the body
+  // for a content length (which waits a timer tick when the next event is not ready yet).
+  "transfer-encoding": "chunked",
   "cache-control": "no-cache",
   connection: "keep-alive",
   "x-accel-buffering": "no",

@@ -106,6 +106,14 @@ export function createEngine(options: EngineOptions): Engine {
       logger: (level: LlamaLogLevel, message: string) => forwardLog(log ?? logToConsole, level, message),
     }).catch((error: unknown) => {
       llamaPromise = undefined;
+      if (options.gpu !== false && error instanceof Error && (error.name === "NoBinaryFoundError" || error.message === "NoBinaryFoundError")) {
+        throw new HearthError(
+          "model_load_failed",
+          `No usable llama.cpp build for gpu "${options.gpu}" on this machine (the GPU package or its driver is missing). ` +
+            `Install it with \`npm run gpu:install -- ${options.gpu === "vulkan" ? "vulkan" : "cuda"}\` (docs/gpu.md), or set engine.gpu to auto or off.`,
+          { cause: error },
+        );
+      }
       throw error;
     });
     return llamaPromise;

@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Config, ModelConfig } from "./config/schema.ts";
 import { createGateway, type CatalogEntry, type Gateway, type ModelCatalog } from "./core/gateway.ts";
 import type { Logger } from "./core/logger.ts";
-import { findPulledModel } from "./core/models/pull.ts";
+import { findPulledModel, resolveHfTarget } from "./core/models/pull.ts";
 import { createApp } from "./http/app.ts";
 import { createLocalLlamaProvider } from "./providers/local-llama/index.ts";
 import { openSqliteStorage, type Storage } from "./storage/index.ts";
@@ -29,7 +29,7 @@ export function modelsDirectory(config: Config): string {
 }
 
 /** Resolves each configured model to a file on disk (pulled `hf:` models included). */
-async function resolveModelFiles(config: Config, logger: Logger): Promise<Array<ModelConfig & { file: string | undefined }>> {
+async function resolveModelFiles(config: Config, logger: Logger): Promise<Array<ModelConfig & { file: string }>> {
   const resolved = [];
   for (const model of config.models) {
     if (model.path !== undefined) {
@@ -38,8 +38,9 @@ async function resolveModelFiles(config: Config, logger: Logger): Promise<Array<
       continue;
     }
     const file = await findPulledModel(model.hf as string, modelsDirectory(config));
-    if (file === undefined) logger.warn(`model not downloaded yet; run \`hearth pull ${model.hf}\``, { model: model.name });
-    resolved.push({ ...model, file });
+    if (file === undefined) logger.warn(`model not downloaded yet; run \`hearth pull ${model.hf}\` (no restart needed)`, { model: model.name });
+    // Where `hearth pull` puts it: a pull while the server runs makes the model loadable.
+    resolved.push({ ...model, file: file ?? resolveHfTarget(model.hf as string, modelsDirectory(config)) });
   }
   return resolved;
 }
@@ -58,8 +59,8 @@ export async function compose(config: Config, logger: Logger): Promise<Compositi
   const local = createLocalLlamaProvider({
     models: models.map((model) => ({
       name: model.name,
-      // A missing file fails at load time with a clear message naming the model.
-      path: model.file ?? `(not downloaded: run hearth pull ${model.hf ?? ""})`,
+      // A missing file fails at load time with a clear message naming the model and the path.
+      path: model.file,
       contextSize: model.contextSize,
       parallel: model.parallel,
       threads: model.threads ?? threads,

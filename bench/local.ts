@@ -79,6 +79,11 @@ export interface LocalBenchResult {
     | undefined;
   /** Median over repetitions of (Hearth TTFT − direct TTFT), each pair measured back to back. */
   timeToFirstTokenAddedMilliseconds: number;
+  /**
+   * The same, but with Hearth's TTFT as its own request log records it (request handler entered →
+   * first token), i.e. without the loopback round trip and the SDK client: what the server adds.
+   */
+  serverTimeToFirstTokenAddedMilliseconds: number | undefined;
   ratios: {
     hearthDecodeToCeiling: number;
     directDecodeToCeiling: number;
@@ -334,6 +339,12 @@ export async function runLocalBench(options: LocalBenchOptions, progress: Progre
       }
     }
 
+    // Hearth's own view of each measured request: its request log (SQLite in the server's dataDir).
+    let serverTimeToFirstTokenAdded: number | undefined;
+    if (workDirectory !== undefined && hearthRuns.length === directRuns.length && hearthRuns.length > 0) {
+      serverTimeToFirstTokenAdded = await serverSideAddedTimeToFirstToken(join(workDirectory, "data", "hearth.db"), directRuns);
+    }
+
     // (d) llama.cpp's own benchmark, once, on the same model and threads, with the prompt length
     // Hearth actually processed (template included) and the same number of generated tokens.
     let llamaBench: LlamaBenchResult | undefined;
@@ -455,6 +466,7 @@ export async function runLocalBench(options: LocalBenchOptions, progress: Progre
       llamaBench,
       hearth: hearthSummary,
       timeToFirstTokenAddedMilliseconds: median(addedTimeToFirstToken),
+      serverTimeToFirstTokenAddedMilliseconds: serverTimeToFirstTokenAdded,
       ratios: {
         hearthDecodeToCeiling: ratio(hearthSummary?.decodeTokensPerSecond, decodeCeilingTokensPerSecond),
         directDecodeToCeiling: ratio(directSummary.decodeTokensPerSecond, decodeCeilingTokensPerSecond),
@@ -512,6 +524,12 @@ export function formatReport(result: LocalBenchResult): string {
       formatNumber(direct.timeToFirstTokenMilliseconds),
       hearth ? formatNumber(hearth.timeToFirstTokenMilliseconds) : "—",
       hearth ? formatSignedMilliseconds(result.timeToFirstTokenAddedMilliseconds) : "—",
+    ],
+    [
+      "  of which inside the server (ms)",
+      "",
+      "",
+      result.serverTimeToFirstTokenAddedMilliseconds === undefined ? "—" : formatSignedMilliseconds(result.serverTimeToFirstTokenAddedMilliseconds),
     ],
     ["decode / ceiling", formatRatio(ratios.directDecodeToCeiling), hearth ? formatRatio(ratios.hearthDecodeToCeiling) : "—", ""],
     [
@@ -605,3 +623,28 @@ async function main(): Promise<void> {
 }
 
 if (import.meta.main) await main();
+
+/**
+ * Median over the measured runs of (server-side TTFT − direct TTFT): the server's request log
+ * holds, per request, the time from entering the handler to the first token. The last N streamed
+ * chat entries are the N measured Hearth runs, in order (warm-up and concurrency come before/after).
+ */
+async function serverSideAddedTimeToFirstToken(database: string, directRuns: readonly StreamMeasurement[]): Promise<number | undefined> {
+  // The server writes its log in batches every ~50 ms.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const { default: Database } = await import("better-sqlite3");
+  let db: InstanceType<typeof Database> | undefined;
+  try {
+    db = new Database(database, { readonly: true, fileMustExist: true });
+    const rows = db
+      .prepare("SELECT time_to_first_token_ms AS ttft FROM request_log WHERE endpoint = 'chat.completions' AND stream = 1 AND status = 200 ORDER BY time DESC, id DESC LIMIT ?")
+      .all(directRuns.length) as Array<{ ttft: number | null }>;
+    if (rows.length !== directRuns.length || rows.some((row) => row.ttft === null)) return undefined;
+    const serverTtfts = rows.map((row) => row.ttft as number).reverse();
+    return median(serverTtfts.map((ttft, index) => ttft - (directRuns[index] as StreamMeasurement).timeToFirstTokenMilliseconds));
+  } catch {
+    return undefined;
+  } finally {
+    db?.close();
+  }
+}

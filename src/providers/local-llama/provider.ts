@@ -5,6 +5,7 @@ import type {
   LLamaChatGenerateResponseOptions,
   LlamaChatResponse,
   LlamaCompletionGenerationOptions,
+  LlamaContextSequence,
   LlamaGrammar,
   Token,
 } from "node-llama-cpp";
@@ -203,10 +204,12 @@ export function createLocalLlamaProvider(options: LocalLlamaProviderOptions): Lo
         chatHistory: withOpenModelTurn(plan.history),
         availableFunctions: plan.functions,
       });
-      const promptTokens = rendered.contextText.tokenize(loaded.model.tokenizer).length;
+      const prompt = rendered.contextText.tokenize(loaded.model.tokenizer);
+      const promptTokens = prompt.length;
       // LlamaChat needs one free cell beyond the prompt, and would otherwise drop old messages.
       const room = loaded.contextSize - promptTokens - 1;
       if (room < 1) throw contextExceeded(loaded.contextSize, promptTokens, "messages");
+      await dropUnrelatedHistory(slot.sequence, prompt);
       // Count sampled tokens directly: the sequence's TokenMeter also counts re-evaluating the
       // last prompt token when a cached prefix is reused, which over-counts by one.
       let generatedTokens = 0;
@@ -302,6 +305,20 @@ export function createLocalLlamaProvider(options: LocalLlamaProviderOptions): Lo
 
   function complete(request: CompletionRequest, callOptions: CallOptions): AsyncIterable<StreamPart> {
     return new PartStream(callOptions.signal, (stream, signal) => runCompletion(request, stream, signal));
+  }
+
+  /**
+   * A slot keeps its last conversation so the next turn can reuse it. When the new prompt shares
+   * little with it (another client, a new conversation), start from an empty sequence instead of
+   * letting node-llama-cpp trim the old tokens: measured faster, and fewer occupied KV cells.
+   */
+  async function dropUnrelatedHistory(sequence: LlamaContextSequence, prompt: readonly Token[]): Promise<void> {
+    const cached = sequence.contextTokens;
+    if (cached.length === 0) return;
+    const limit = Math.min(cached.length, prompt.length);
+    let shared = 0;
+    while (shared < limit && cached[shared] === prompt[shared]) shared++;
+    if (shared < minimumReusedPrefix) await sequence.clearHistory();
   }
 
   async function runCompletion(request: CompletionRequest, stream: PartStream, outerSignal: AbortSignal): Promise<void> {
@@ -415,6 +432,9 @@ function checkSettings(settings: GenerationSettings): void {
  * default of llama.cpp's own server and Ollama. See docs/configuration.md.
  */
 export const defaultTemperature = 0.8;
+
+/** A cached prefix shorter than this (tokens) is not worth keeping over a cleared sequence. */
+const minimumReusedPrefix = 64;
 
 /** Sampling settings in node-llama-cpp's terms. */
 function samplingOptions(settings: GenerationSettings): {

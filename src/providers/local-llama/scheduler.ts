@@ -274,7 +274,7 @@ export function createScheduler<T>(options: SchedulerOptions<T>): Scheduler<T> {
     entry.state = "loaded";
     entry.reserved = false;
     entry.value = value;
-    entry.freeSlots = Array.from({ length: entry.slots }, (_, index) => entry.slots - 1 - index);
+    entry.freeSlots = Array.from({ length: entry.slots }, (_, index) => index);
     entry.active = 0;
     entry.lastUsedAt = options.now();
     pumpAll();
@@ -315,10 +315,7 @@ export function createScheduler<T>(options: SchedulerOptions<T>): Scheduler<T> {
     if (entry.state === "loaded") {
       while (entry.waiters.length > 0 && entry.freeSlots.length > 0) {
         const waiter = entry.waiters.shift() as Waiter<T>;
-        // Most recently released first: a client's next turn lands on the slot that still holds its
-        // conversation (prefix reuse), and idle slots stay empty instead of each keeping stale
-        // tokens that widen the KV window every sequence attends over.
-        const slot = entry.freeSlots.pop() as number;
+        const slot = entry.freeSlots.shift() as number;
         waiter.detach();
         entry.active += 1;
         waiter.resolve(makeLease(entry, entry.value as T, slot));

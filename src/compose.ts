@@ -4,6 +4,7 @@ import path from "node:path";
 import type { Config, ModelConfig } from "./config/schema.ts";
 import { createGateway, type CatalogEntry, type Gateway, type ModelCatalog } from "./core/gateway.ts";
 import type { Logger } from "./core/logger.ts";
+import type { ModelInfo } from "./spec/model.ts";
 import { findPulledModel, resolveHfTarget } from "./core/models/pull.ts";
 import { createApp } from "./http/app.ts";
 import { createLocalLlamaProvider } from "./providers/local-llama/index.ts";
@@ -76,13 +77,7 @@ export async function compose(config: Config, logger: Logger): Promise<Compositi
 
   const created = Math.floor(Date.now() / 1000);
   const entries: CatalogEntry[] = models.map((model) => ({
-    info: {
-      name: model.name,
-      provider: local.id,
-      contextLength: model.contextSize,
-      locality: "in-process",
-      capabilities: { chat: true, completion: true, embedding: model.embedding },
-    },
+    info: local.modelInfo(model.name) as ModelInfo,
     provider: local,
     defaults: model.defaults,
     created,

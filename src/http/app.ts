@@ -172,6 +172,7 @@ export function createApp(dependencies: AppDependencies): Hono<Environment> {
     const events = openAIEvents(generation, [writer.start()], (part) => {
       if (part.type === "text-delta") return [writer.text(part.text)];
       if (part.type === "tool-call") return [writer.toolCall(part.toolCall)];
+      if (part.type !== "finish") return [];
       return parsed.includeUsage ? [writer.finish(part.finishReason), writer.usage(part.usage)] : [writer.finish(part.finishReason)];
     });
     return streamResponse(events, request, servedBy);
@@ -190,7 +191,7 @@ export function createApp(dependencies: AppDependencies): Hono<Environment> {
     }
     const events = openAIEvents(generation, [], (part) => {
       if (part.type === "text-delta") return [toTextCompletionChunk(ids, part.text, null)];
-      if (part.type === "tool-call") return [];
+      if (part.type !== "finish") return [];
       const finish = toTextCompletionChunk(ids, "", part.finishReason);
       return parsed.includeUsage ? [finish, toTextCompletionChunk(ids, "", null, part.usage)] : [finish];
     });

@@ -53,6 +53,8 @@ export interface HearthErrorOptions {
   param?: string | undefined;
   /** Seconds a client should wait before retrying (sent as `Retry-After`). */
   retryAfterSeconds?: number | undefined;
+  /** The HTTP status an upstream provider answered with, when this error came from one. */
+  upstreamStatus?: number | undefined;
   cause?: unknown;
 }
 
@@ -60,6 +62,7 @@ export class HearthError extends Error {
   readonly code: ErrorCode;
   readonly param: string | undefined;
   readonly retryAfterSeconds: number | undefined;
+  readonly upstreamStatus: number | undefined;
   readonly [marker] = true;
 
   constructor(code: ErrorCode, message: string, options: HearthErrorOptions = {}) {
@@ -68,6 +71,7 @@ export class HearthError extends Error {
     this.code = code;
     this.param = options.param;
     this.retryAfterSeconds = options.retryAfterSeconds;
+    this.upstreamStatus = options.upstreamStatus;
   }
 
   get status(): number {

@@ -26,11 +26,25 @@ export interface ToolCall {
   arguments: string;
 }
 
+/**
+ * A model's visible reasoning (Anthropic "thinking" blocks, reasoning models' summaries). Kept so
+ * a multi-turn conversation can hand it back to the provider that produced it: Anthropic
+ * requires signed thinking blocks to be returned unchanged when tools are in use.
+ */
+export type ReasoningBlock =
+  | { type: "reasoning"; text: string; signature?: string | undefined }
+  | { type: "redacted-reasoning"; data: string };
+
 export type ChatMessage =
   | { role: "system"; content: string }
   | { role: "user"; content: string | ContentPart[] }
-  | { role: "assistant"; content: string | null; toolCalls?: ToolCall[] | undefined }
-  | { role: "tool"; toolCallId: string; content: string };
+  | {
+      role: "assistant";
+      content: string | null;
+      toolCalls?: ToolCall[] | undefined;
+      reasoning?: ReasoningBlock[] | undefined;
+    }
+  | { role: "tool"; toolCallId: string; content: string | ContentPart[]; isError?: boolean | undefined };
 
 export interface ToolDefinition {
   name: string;
@@ -57,24 +71,47 @@ export interface GenerationSettings {
   stop?: string[] | undefined;
 }
 
+/** The wire formats Hearth speaks, to clients (dialects) and to upstreams (providers). */
+export type WireFormat = "openai" | "anthropic" | "gemini";
+
+/**
+ * Request fields Hearth does not interpret, kept verbatim in the client's own wire format.
+ * A provider that speaks the same format merges them into its upstream body (so `logit_bias`,
+ * `user`, `metadata` or a vendor's own fields reach the vendor); a provider that cannot honour
+ * one that changes the answer (`n`, `logprobs`) refuses with a 400 rather than ignore it.
+ */
+export interface Passthrough {
+  format: WireFormat;
+  fields: Record<string, unknown>;
+}
+
 export interface ChatRequest extends GenerationSettings {
   /** The provider-side model name (after routing). */
   model: string;
   messages: ChatMessage[];
   tools?: ToolDefinition[] | undefined;
   toolChoice?: ToolChoice | undefined;
+  /** false forbids more than one tool call per turn (OpenAI `parallel_tool_calls`, Anthropic `disable_parallel_tool_use`). */
+  parallelToolCalls?: boolean | undefined;
   responseFormat?: ResponseFormat | undefined;
+  /** Extended thinking / reasoning budget, for providers that support it. */
+  reasoning?: { budgetTokens?: number | undefined; effort?: "minimal" | "low" | "medium" | "high" | undefined } | undefined;
+  passthrough?: Passthrough | undefined;
 }
 
 export interface CompletionRequest extends GenerationSettings {
   model: string;
   /** Raw prompt text; no chat template is applied. */
   prompt: string;
+  passthrough?: Passthrough | undefined;
 }
 
 export interface EmbeddingRequest {
   model: string;
   input: string[];
+  /** Requested vector size, for models that can shorten their output (OpenAI `dimensions`). */
+  dimensions?: number | undefined;
+  passthrough?: Passthrough | undefined;
 }
 
 export interface EmbeddingResult {
@@ -85,8 +122,15 @@ export interface EmbeddingResult {
 export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter" | "error";
 
 export interface Usage {
+  /** All prompt tokens, cached ones included. */
   inputTokens: number;
   outputTokens: number;
+  /** Prompt tokens read from a provider-side cache (part of inputTokens). */
+  cacheReadTokens?: number | undefined;
+  /** Prompt tokens written to a provider-side cache (part of inputTokens). */
+  cacheWriteTokens?: number | undefined;
+  /** Output tokens spent on reasoning (part of outputTokens). */
+  reasoningTokens?: number | undefined;
 }
 
 /**
@@ -95,13 +139,46 @@ export interface Usage {
  * exactly one `finish` part ends a successful stream.
  */
 export type StreamPart =
-  | { type: "text-delta"; text: string }
-  | { type: "tool-call"; toolCall: ToolCall }
-  | { type: "finish"; finishReason: FinishReason; usage: Usage };
+  | TextDeltaPart
+  | { type: "tool-call"; toolCall: ToolCall; choice?: number | undefined }
+  | { type: "reasoning-delta"; text: string }
+  /** Closes one reasoning block; Anthropic signs thinking blocks so they can be sent back. */
+  | { type: "reasoning-end"; signature?: string | undefined }
+  | { type: "reasoning-redacted"; data: string }
+  | FinishPart;
+
+export interface TextDeltaPart {
+  type: "text-delta";
+  text: string;
+  /** Which of several choices this belongs to (OpenAI `n`); absent means 0. */
+  choice?: number | undefined;
+  /** OpenAI-format token log-probabilities, passed through when the client asked for them. */
+  logprobs?: unknown[] | undefined;
+}
+
+export interface FinishPart {
+  type: "finish";
+  finishReason: FinishReason;
+  usage: Usage;
+  /** Finish reasons of choices 1..n-1 when more than one choice was generated (OpenAI `n`). */
+  otherChoices?: Array<{ choice: number; finishReason: FinishReason }> | undefined;
+  /** The stop sequence that ended generation, when the provider reports it. */
+  stopSequence?: string | undefined;
+  /**
+   * Facts a provider reports that have no common field, keyed by provider kind, e.g.
+   * `{ gemini: { safetyRatings: [...] } }`. Dialects may surface them; they never carry secrets.
+   */
+  providerMetadata?: Record<string, unknown> | undefined;
+}
 
 export interface CallOptions {
   /** Aborted when the client goes away or a timeout fires; providers stop work at once. */
   signal: AbortSignal;
+  /**
+   * false when the client will read the whole answer at once: a remote provider may then make a
+   * non-streaming upstream call and emit all parts together. Absent means streaming.
+   */
+  stream?: boolean | undefined;
 }
 
 /** Static facts about a model that the API surface reports (e.g. `GET /v1/models`). */
@@ -118,6 +195,8 @@ export interface ModelInfo {
 
 export interface ModelProvider {
   readonly id: string;
+  /** Counts a chat request's prompt tokens as the model will see them (Anthropic `count_tokens`); optional. */
+  countTokens?(request: ChatRequest, options: CallOptions): Promise<number>;
   /** Streams a chat completion. Throws HearthError before the first part for request errors. */
   chat(request: ChatRequest, options: CallOptions): AsyncIterable<StreamPart>;
   /** Streams a raw text completion (`/v1/completions`). */
@@ -125,23 +204,80 @@ export interface ModelProvider {
   embed(request: EmbeddingRequest, options: CallOptions): Promise<EmbeddingResult>;
 }
 
-/** Collects a stream into one result: the non-streaming path is the streaming path, drained. */
-export interface CollectedResult {
+/** One choice of a collected result. */
+export interface CollectedChoice {
   text: string;
   toolCalls: ToolCall[];
   finishReason: FinishReason;
+  /** Present only when the provider passed log-probabilities through. */
+  logprobs?: unknown[] | undefined;
+}
+
+/** Collects a stream into one result: the non-streaming path is the streaming path, drained. */
+export interface CollectedResult extends CollectedChoice {
   usage: Usage;
+  reasoning: ReasoningBlock[];
+  /** Choices 1..n-1 (OpenAI `n`); empty for the usual single choice. */
+  otherChoices: CollectedChoice[];
+  stopSequence?: string | undefined;
+  providerMetadata?: Record<string, unknown> | undefined;
 }
 
 export async function collect(parts: AsyncIterable<StreamPart>): Promise<CollectedResult> {
-  let text = "";
-  const toolCalls: ToolCall[] = [];
-  let finish: { finishReason: FinishReason; usage: Usage } | undefined;
+  const choices: CollectedChoice[] = [];
+  const choiceAt = (index: number): CollectedChoice => {
+    let choice = choices[index];
+    if (choice === undefined) {
+      choice = { text: "", toolCalls: [], finishReason: "stop" };
+      choices[index] = choice;
+    }
+    return choice;
+  };
+  choiceAt(0);
+  const reasoning: ReasoningBlock[] = [];
+  let openReasoning: { type: "reasoning"; text: string; signature?: string | undefined } | undefined;
+  let finish: FinishPart | undefined;
   for await (const part of parts) {
-    if (part.type === "text-delta") text += part.text;
-    else if (part.type === "tool-call") toolCalls.push(part.toolCall);
-    else finish = part;
+    switch (part.type) {
+      case "text-delta": {
+        const choice = choiceAt(part.choice ?? 0);
+        choice.text += part.text;
+        if (part.logprobs !== undefined) (choice.logprobs ??= []).push(...part.logprobs);
+        break;
+      }
+      case "tool-call":
+        choiceAt(part.choice ?? 0).toolCalls.push(part.toolCall);
+        break;
+      case "reasoning-delta":
+        if (openReasoning === undefined) {
+          openReasoning = { type: "reasoning", text: "" };
+          reasoning.push(openReasoning);
+        }
+        openReasoning.text += part.text;
+        break;
+      case "reasoning-end":
+        if (openReasoning === undefined) reasoning.push({ type: "reasoning", text: "", signature: part.signature });
+        else if (part.signature !== undefined) openReasoning.signature = part.signature;
+        openReasoning = undefined;
+        break;
+      case "reasoning-redacted":
+        reasoning.push({ type: "redacted-reasoning", data: part.data });
+        break;
+      case "finish":
+        finish = part;
+        break;
+    }
   }
   if (finish === undefined) throw new Error("Model stream ended without a finish part.");
-  return { text, toolCalls, finishReason: finish.finishReason, usage: finish.usage };
+  const first = choiceAt(0);
+  first.finishReason = finish.finishReason;
+  for (const other of finish.otherChoices ?? []) choiceAt(other.choice).finishReason = other.finishReason;
+  return {
+    ...first,
+    usage: finish.usage,
+    reasoning,
+    otherChoices: Array.from(choices.slice(1), (choice) => choice ?? { text: "", toolCalls: [], finishReason: "stop" as FinishReason }),
+    stopSequence: finish.stopSequence,
+    providerMetadata: finish.providerMetadata,
+  };
 }

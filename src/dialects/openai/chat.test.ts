@@ -89,6 +89,8 @@ describe("OpenAI response shapes", () => {
       toolCalls: [{ id: "call_a", name: "f", arguments: '{"x":1}' }],
       finishReason: "tool_calls",
       usage: { inputTokens: 5, outputTokens: 3 },
+      reasoning: [],
+      otherChoices: [],
     });
     const choice = body.choices[0];
     assert.equal(choice?.message.content, null);

@@ -76,7 +76,7 @@ export function toChatHistory(messages: readonly ChatMessage[]): ChatHistoryItem
             { param: "messages" },
           );
         }
-        call.result = parseToolResult(message.content);
+        call.result = parseToolResult(typeof message.content === "string" ? message.content : textOfToolResult(message.content, index));
         pending.delete(message.toolCallId);
         break;
       }
@@ -581,4 +581,11 @@ export function withForcedToolInstructions(history: readonly ChatHistoryItem[], 
   const firstNonSystem = result.findIndex((item) => item.type !== "system");
   result.splice(firstNonSystem < 0 ? result.length : firstNonSystem, 0, { type: "system", text: lines.join("\n") });
   return result;
+}
+
+function textOfToolResult(content: ContentPart[], index: number): string {
+  if (content.some((part) => part.type !== "text")) {
+    throw new HearthError("unsupported", `messages[${index}]: local models cannot read images in tool results.`, { param: "messages" });
+  }
+  return content.map((part) => (part.type === "text" ? part.text : "")).join("");
 }

@@ -9,7 +9,7 @@ import { findPulledModel, resolveHfTarget } from "./core/models/pull.ts";
 import { createApp } from "./http/app.ts";
 import { createLocalLlamaProvider } from "./providers/local-llama/index.ts";
 import { openSqliteStorage, type Storage } from "./storage/index.ts";
-import type { Hono } from "hono";
+import type { HearthApp } from "./http/kit.ts";
 
 export const version = "0.1.0";
 
@@ -18,7 +18,7 @@ export const demoModelName = "hearth-demo";
 
 export interface Composition {
   config: Config;
-  app: Hono<{ Variables: { requestId: string } }>;
+  app: HearthApp;
   gateway: Gateway;
   storage: Storage;
   /** Stops model work and flushes storage; call once. */

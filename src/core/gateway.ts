@@ -16,6 +16,8 @@ import type { RequestLogSink } from "./request-log.ts";
 export interface CatalogEntry {
   info: ModelInfo;
   provider: ModelProvider;
+  /** The name the provider knows the model by, when it differs from the public name. */
+  upstreamModel?: string | undefined;
   /** Generation settings applied when the request leaves them out (config `models[].defaults`). */
   defaults?: GenerationSettings | undefined;
   /** Unix seconds when the model entered the catalogue. */
@@ -53,7 +55,10 @@ export interface GatewayDependencies {
 
 /** A started generation: the first part is already known, so request errors surfaced before any byte was sent. */
 export interface Generation extends AsyncIterable<StreamPart> {
+  /** The target that is serving the request. */
   readonly entry: CatalogEntry;
+  /** The route the client named, when the model name was a route rather than a model. */
+  readonly route?: string | undefined;
 }
 
 /** The status a failure is logged with: 499 when the client left, else the error's own. */
@@ -209,7 +214,7 @@ export function createGateway(dependencies: GatewayDependencies) {
       return start(entry, request.model, () => entry.provider.complete(withDefaults(request, entry), { signal: context.signal }), context);
     },
 
-    async embed(request: EmbeddingRequest, context: RequestContext): Promise<{ entry: CatalogEntry; result: EmbeddingResult }> {
+    async embed(request: EmbeddingRequest, context: RequestContext): Promise<{ entry: CatalogEntry; route?: string | undefined; result: EmbeddingResult }> {
       const entry = resolveLogged(request.model, "embedding", context);
       try {
         const result = await entry.provider.embed({ ...request, model: entry.info.name }, { signal: context.signal });

@@ -62,13 +62,33 @@ describe("fromChatCompletionBody", () => {
     assert.deepEqual(request.responseFormat, { type: "json_schema", name: "answer", schema: { type: "object" }, strict: true });
   });
 
+  test("keeps fields it does not interpret (n, logprobs, logit_bias, user, vendor fields) as OpenAI passthrough", () => {
+    const { request } = fromChatCompletionBody({
+      model: "m",
+      messages: [{ role: "user", content: "x" }],
+      n: 2,
+      logprobs: true,
+      top_logprobs: 3,
+      logit_bias: { "50256": -100 },
+      user: "u-1",
+      vendor_field: { a: 1 },
+      temperature: 0.5,
+      frequency_penalty: null,
+    });
+    assert.deepEqual(request.passthrough, {
+      format: "openai",
+      fields: { n: 2, logprobs: true, top_logprobs: 3, logit_bias: { "50256": -100 }, user: "u-1", vendor_field: { a: 1 } },
+    });
+    assert.equal(request.temperature, 0.5);
+    assert.equal(fromChatCompletionBody({ model: "m", messages: [{ role: "user", content: "x" }], n: 1 }).request.passthrough, undefined);
+  });
+
   test("refuses malformed bodies with the offending param named", () => {
     rejects({ messages: [{ role: "user", content: "x" }] }, "invalid_request", "model");
     rejects({ model: "m", messages: [] }, "invalid_request", "messages");
     rejects({ model: "m", messages: [{ role: "wizard", content: "x" }] }, "invalid_request");
     rejects({ model: "m", messages: [{ role: "user", content: "x" }], temperature: 3 }, "invalid_request", "temperature");
     rejects({ model: "m", messages: [{ role: "user", content: "x" }], max_tokens: 0 }, "invalid_request", "max_tokens");
-    rejects({ model: "m", messages: [{ role: "user", content: "x" }], n: 2 }, "unsupported", "n");
     rejects({ model: "m", messages: [{ role: "user", content: "x" }], stop: ["a", "b", "c", "d", "e"] }, "invalid_request", "stop");
     rejects(
       { model: "m", messages: [{ role: "user", content: "x" }], tools: [{ type: "function", function: { name: "a" } }], tool_choice: { type: "function", function: { name: "b" } } },

@@ -4,7 +4,10 @@ import type { JsonSchema } from "../../spec/json-schema.ts";
 import type {
   ChatMessage,
   ChatRequest,
+  CollectedChoice,
   CollectedResult,
+  Passthrough,
+  StreamPart,
   ContentPart,
   FinishReason,
   ResponseFormat,
@@ -91,7 +94,29 @@ export const chatCompletionBody = z.looseObject({
   tools: z.array(toolSchema).optional(),
   tool_choice: toolChoiceSchema.optional(),
   parallel_tool_calls: z.boolean().optional(),
+  reasoning_effort: z.enum(["minimal", "low", "medium", "high"]).nullable().optional(),
 });
+
+/** Fields the converter maps into ChatRequest; everything else travels as passthrough. */
+const interpretedChatFields = new Set([
+  "model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "seed", "stop",
+  "stream", "stream_options", "response_format", "tools", "tool_choice", "parallel_tool_calls", "reasoning_effort",
+]);
+
+/**
+ * The body's fields Hearth does not interpret (`n`, `logprobs`, `logit_bias`, `user`, vendor
+ * fields...), kept verbatim so an OpenAI-compatible upstream receives them. `n: 1` and nulls
+ * carry no meaning and are dropped.
+ */
+export function passthroughOf(body: Record<string, unknown>, interpreted: ReadonlySet<string>): Passthrough | undefined {
+  let fields: Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(body)) {
+    if (interpreted.has(key) || value === null || value === undefined) continue;
+    if (key === "n" && value === 1) continue;
+    (fields ??= {})[key] = value;
+  }
+  return fields === undefined ? undefined : { format: "openai", fields };
+}
 
 export type ChatCompletionBody = z.output<typeof chatCompletionBody>;
 
@@ -148,9 +173,6 @@ function toStop(stop: ChatCompletionBody["stop"]): string[] | undefined {
 /** Converts an OpenAI Chat Completions body into Hearth's ChatRequest (pure; throws 400s). */
 export function fromChatCompletionBody(body: unknown): ParsedChatRequest {
   const parsed = parseBody(chatCompletionBody, body);
-  if (parsed.n !== undefined && parsed.n !== null && parsed.n !== 1) {
-    throw new HearthError("unsupported", "Only n=1 is supported; send separate requests for more choices.", { param: "n" });
-  }
   const toolNames = new Set(parsed.tools?.map((tool) => tool.function.name));
   if (toolNames.size !== (parsed.tools?.length ?? 0)) {
     throw new HearthError("invalid_request", "Tool names must be unique.", { param: "tools" });
@@ -183,7 +205,10 @@ export function fromChatCompletionBody(body: unknown): ParsedChatRequest {
       parameters: (tool.function.parameters ?? { type: "object", properties: {} }) as JsonSchema,
     })),
     toolChoice,
+    parallelToolCalls: parsed.parallel_tool_calls,
     responseFormat: toResponseFormat(parsed.response_format),
+    reasoning: parsed.reasoning_effort === undefined || parsed.reasoning_effort === null ? undefined : { effort: parsed.reasoning_effort },
+    passthrough: passthroughOf(parsed as Record<string, unknown>, interpretedChatFields),
   };
   return { request, stream: parsed.stream === true, includeUsage: parsed.stream_options?.include_usage === true };
 }
@@ -195,11 +220,13 @@ export interface ResponseIdentity {
   model: string;
 }
 
-export function toOpenAIUsage(usage: Usage): { prompt_tokens: number; completion_tokens: number; total_tokens: number } {
+export function toOpenAIUsage(usage: Usage) {
   return {
     prompt_tokens: usage.inputTokens,
     completion_tokens: usage.outputTokens,
     total_tokens: usage.inputTokens + usage.outputTokens,
+    ...(usage.cacheReadTokens !== undefined ? { prompt_tokens_details: { cached_tokens: usage.cacheReadTokens } } : {}),
+    ...(usage.reasoningTokens !== undefined ? { completion_tokens_details: { reasoning_tokens: usage.reasoningTokens } } : {}),
   };
 }
 
@@ -211,27 +238,36 @@ function toOpenAIToolCall(call: ToolCall) {
   return { id: call.id, type: "function" as const, function: { name: call.name, arguments: call.arguments } };
 }
 
+function reasoningText(result: CollectedResult): string | undefined {
+  const text = result.reasoning.map((block) => (block.type === "reasoning" ? block.text : "")).join("");
+  return text === "" ? undefined : text;
+}
+
+function toChoice(choice: CollectedChoice, index: number, reasoning?: string) {
+  const hasToolCalls = choice.toolCalls.length > 0;
+  return {
+    index,
+    message: {
+      role: "assistant" as const,
+      content: hasToolCalls && choice.text === "" ? null : choice.text,
+      refusal: null,
+      // The de-facto field (vLLM, DeepSeek, llama-server) for a reasoning model's visible thinking.
+      ...(reasoning !== undefined ? { reasoning_content: reasoning } : {}),
+      ...(hasToolCalls ? { tool_calls: choice.toolCalls.map(toOpenAIToolCall) } : {}),
+    },
+    logprobs: choice.logprobs === undefined ? null : { content: choice.logprobs, refusal: null },
+    finish_reason: toOpenAIFinishReason(choice.finishReason),
+  };
+}
+
 /** The non-streaming `chat.completion` object. */
 export function toChatCompletion(identity: ResponseIdentity, result: CollectedResult) {
-  const hasToolCalls = result.toolCalls.length > 0;
   return {
     id: identity.id,
     object: "chat.completion" as const,
     created: identity.created,
     model: identity.model,
-    choices: [
-      {
-        index: 0,
-        message: {
-          role: "assistant" as const,
-          content: hasToolCalls && result.text === "" ? null : result.text,
-          refusal: null,
-          ...(hasToolCalls ? { tool_calls: result.toolCalls.map(toOpenAIToolCall) } : {}),
-        },
-        logprobs: null,
-        finish_reason: toOpenAIFinishReason(result.finishReason),
-      },
-    ],
+    choices: [toChoice(result, 0, reasoningText(result)), ...result.otherChoices.map((choice, index) => toChoice(choice, index + 1))],
     usage: toOpenAIUsage(result.usage),
   };
 }
@@ -243,20 +279,20 @@ export function toChatCompletion(identity: ResponseIdentity, result: CollectedRe
 export class ChatChunkWriter {
   readonly #identity: ResponseIdentity;
   readonly #includeUsage: boolean;
-  #toolIndex = 0;
+  readonly #toolIndex = new Map<number, number>();
 
   constructor(identity: ResponseIdentity, includeUsage: boolean) {
     this.#identity = identity;
     this.#includeUsage = includeUsage;
   }
 
-  #chunk(delta: Record<string, unknown>, finishReason: string | null) {
+  #chunk(delta: Record<string, unknown>, finishReason: string | null, index = 0, logprobs: unknown[] | undefined = undefined) {
     return {
       id: this.#identity.id,
       object: "chat.completion.chunk" as const,
       created: this.#identity.created,
       model: this.#identity.model,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+      choices: [{ index, delta, logprobs: logprobs === undefined ? null : { content: logprobs, refusal: null }, finish_reason: finishReason }],
       ...(this.#includeUsage ? { usage: null } : {}),
     };
   }
@@ -265,17 +301,39 @@ export class ChatChunkWriter {
     return this.#chunk({ role: "assistant", content: "", refusal: null }, null);
   }
 
-  text(text: string) {
-    return this.#chunk({ content: text }, null);
+  text(text: string, choice = 0, logprobs?: unknown[]) {
+    return this.#chunk({ content: text }, null, choice, logprobs);
   }
 
-  toolCall(call: ToolCall) {
-    const index = this.#toolIndex++;
-    return this.#chunk({ tool_calls: [{ index, ...toOpenAIToolCall(call) }] }, null);
+  toolCall(call: ToolCall, choice = 0) {
+    const index = this.#toolIndex.get(choice) ?? 0;
+    this.#toolIndex.set(choice, index + 1);
+    return this.#chunk({ tool_calls: [{ index, ...toOpenAIToolCall(call) }] }, null, choice);
   }
 
-  finish(reason: FinishReason) {
-    return this.#chunk({}, toOpenAIFinishReason(reason));
+  finish(reason: FinishReason, choice = 0) {
+    return this.#chunk({}, toOpenAIFinishReason(reason), choice);
+  }
+
+  /** The chunks one stream part becomes. */
+  part(part: StreamPart): unknown[] {
+    switch (part.type) {
+      case "text-delta":
+        return [this.text(part.text, part.choice ?? 0, part.logprobs)];
+      case "tool-call":
+        return [this.toolCall(part.toolCall, part.choice ?? 0)];
+      case "reasoning-delta":
+        return [this.#chunk({ reasoning_content: part.text }, null)];
+      case "reasoning-end":
+      case "reasoning-redacted":
+        return [];
+      case "finish": {
+        const chunks: unknown[] = [this.finish(part.finishReason)];
+        for (const other of part.otherChoices ?? []) chunks.push(this.finish(other.finishReason, other.choice));
+        if (this.#includeUsage) chunks.push(this.usage(part.usage));
+        return chunks;
+      }
+    }
   }
 
   /** The extra usage chunk (empty choices) sent when `stream_options.include_usage` is set. */

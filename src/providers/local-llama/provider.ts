@@ -21,6 +21,7 @@ import type {
   ModelInfo,
   ModelProvider,
   StreamPart,
+  Passthrough,
 } from "../../spec/model.ts";
 import {
   forcedToolCallSchema,
@@ -420,7 +421,19 @@ export function createLocalLlamaProvider(options: LocalLlamaProviderOptions): Lo
   return { id: providerId, chat, complete, embed, status, modelInfo, close };
 }
 
-function checkSettings(settings: GenerationSettings): void {
+/** Passed-through fields that change the answer and that llama.cpp here cannot honour. */
+const unsupportedPassthrough: ReadonlyArray<[field: string, applies: (value: unknown) => boolean, message: string]> = [
+  ["n", (value) => value !== 1, "Only n=1 is supported by local models; send separate requests for more choices."],
+  ["logprobs", (value) => value !== false && value !== 0, "logprobs are not supported by local models yet."],
+  ["top_logprobs", (value) => value !== 0, "logprobs are not supported by local models yet."],
+  ["logit_bias", (value) => typeof value === "object" && value !== null && Object.keys(value).length > 0, "logit_bias is not supported by local models yet."],
+];
+
+function checkSettings(settings: GenerationSettings & { passthrough?: Passthrough | undefined }): void {
+  for (const [field, applies, message] of unsupportedPassthrough) {
+    const fields = settings.passthrough?.fields;
+    if (fields !== undefined && field in fields && applies(fields[field])) throw new HearthError("unsupported", message, { param: field });
+  }
   if (settings.maxTokens !== undefined && (!Number.isInteger(settings.maxTokens) || settings.maxTokens < 1)) {
     throw new HearthError("invalid_request", "max_tokens must be a positive integer.", { param: "max_tokens" });
   }

@@ -32,7 +32,17 @@ export interface ModelCatalog {
   resolve(name: string): CatalogEntry | undefined;
 }
 
-export type Endpoint = "chat.completions" | "completions" | "embeddings";
+/** The API operation a request came in through (logged; budgets and audit key on it). */
+export type Endpoint =
+  | "chat.completions"
+  | "completions"
+  | "embeddings"
+  | "responses"
+  | "messages"
+  | "messages.count_tokens"
+  | "gemini.generate_content"
+  | "gemini.count_tokens"
+  | "gemini.embed_content";
 
 export interface RequestContext {
   requestId: string;
@@ -132,7 +142,7 @@ export function createGateway(dependencies: GatewayDependencies) {
     const defaults = entry.defaults;
     return {
       ...request,
-      model: entry.info.name,
+      model: entry.upstreamModel ?? entry.info.name,
       maxTokens: request.maxTokens ?? defaults?.maxTokens,
       temperature: request.temperature ?? defaults?.temperature,
       topP: request.topP ?? defaults?.topP,
@@ -204,6 +214,24 @@ export function createGateway(dependencies: GatewayDependencies) {
     catalog,
     recordFailure,
 
+    /** Counts a chat request's prompt tokens on the model that would serve it (no generation). */
+    async countTokens(request: ChatRequest, context: RequestContext): Promise<{ entry: CatalogEntry; route?: string | undefined; inputTokens: number }> {
+      const entry = resolveLogged(request.model, "chat", context);
+      const count = entry.provider.countTokens;
+      try {
+        if (count === undefined) {
+          throw new HearthError("unsupported", `The model '${request.model}' (provider ${entry.provider.id}) cannot count tokens.`, { param: "model" });
+        }
+        const inputTokens = await count.call(entry.provider, withDefaults(request, entry), { signal: context.signal });
+        log(context, request.model, entry.provider.id, { status: 200, errorCode: null, usage: { inputTokens, outputTokens: 0 } });
+        return { entry, inputTokens };
+      } catch (error) {
+        const failure = toHearthError(error);
+        log(context, request.model, entry.provider.id, { status: statusOf(failure, context.signal), errorCode: failure.code });
+        throw failure;
+      }
+    },
+
     async chat(request: ChatRequest, context: RequestContext): Promise<Generation> {
       const entry = resolveLogged(request.model, "chat", context);
       return start(entry, request.model, () => entry.provider.chat(withDefaults(request, entry), { signal: context.signal }), context);
@@ -217,7 +245,7 @@ export function createGateway(dependencies: GatewayDependencies) {
     async embed(request: EmbeddingRequest, context: RequestContext): Promise<{ entry: CatalogEntry; route?: string | undefined; result: EmbeddingResult }> {
       const entry = resolveLogged(request.model, "embedding", context);
       try {
-        const result = await entry.provider.embed({ ...request, model: entry.info.name }, { signal: context.signal });
+        const result = await entry.provider.embed({ ...request, model: entry.upstreamModel ?? entry.info.name }, { signal: context.signal });
         log(context, request.model, entry.provider.id, { status: 200, errorCode: null, usage: { inputTokens: result.usage.inputTokens, outputTokens: 0 } });
         return { entry, result };
       } catch (error) {

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Config, ModelConfig } from "./config/schema.ts";
+import { createCatalog } from "./core/catalog.ts";
 import { createGateway, type CatalogEntry, type Gateway, type ModelCatalog } from "./core/gateway.ts";
 import type { Logger } from "./core/logger.ts";
 import type { ModelInfo } from "./spec/model.ts";
@@ -62,11 +63,11 @@ export async function compose(config: Config, logger: Logger): Promise<Compositi
       name: model.name,
       // A missing file fails at load time with a clear message naming the model and the path.
       path: model.file,
-      contextSize: model.contextSize,
+      contextSize: model.contextSize ?? 4096,
       parallel: model.parallel,
       threads: model.threads ?? threads,
       gpuLayers: model.gpuLayers,
-      embedding: model.embedding,
+      embedding: model.embedding ?? true,
     })),
     threads,
     gpu: config.engine.gpu,
@@ -83,8 +84,7 @@ export async function compose(config: Config, logger: Logger): Promise<Compositi
     created,
     state: () => local.status().find((status) => status.name === model.name)?.state ?? "unloaded",
   }));
-  const byName = new Map(entries.map((entry) => [entry.info.name, entry]));
-  const catalog: ModelCatalog = { list: () => entries, resolve: (name) => byName.get(name) };
+  const catalog: ModelCatalog = createCatalog(entries);
 
   const gateway = createGateway({ catalog, requestLog: storage.requestLog });
   const app = createApp({

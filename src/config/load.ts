@@ -141,12 +141,41 @@ export function loadConfig(overrides: ConfigOverrides, env: Environment, cwd: st
   for (const model of config.models) {
     if (model.path !== undefined) model.path = path.resolve(base, expandHome(model.path));
   }
-  const names = new Set<string>();
-  for (const model of config.models) {
-    if (names.has(model.name)) throw new ConfigError(`${file ?? "configuration"}: models: the name "${model.name}" is used twice.`);
-    names.add(model.name);
-  }
+  checkReferences(config, file ?? "configuration", env);
   return { config, file };
+}
+
+/** Cross-references the schema cannot express: unique names, providers and targets that exist, keys present. */
+export function checkReferences(config: Config, where: string, env: Environment): void {
+  const fail = (message: string): never => {
+    throw new ConfigError(`${where}: ${message}`);
+  };
+  const providers = new Map<string, Config["providers"][number]>();
+  for (const provider of config.providers) {
+    if (providers.has(provider.name)) fail(`providers: the name "${provider.name}" is used twice.`);
+    providers.set(provider.name, provider);
+    if (provider.apiKeyEnv !== undefined && (env[provider.apiKeyEnv] ?? "") === "") {
+      fail(`providers.${provider.name}.apiKeyEnv: the environment variable ${provider.apiKeyEnv} is not set.`);
+    }
+  }
+  const models = new Set<string>();
+  for (const model of config.models) {
+    if (models.has(model.name)) fail(`models: the name "${model.name}" is used twice.`);
+    models.add(model.name);
+    if (model.provider !== undefined && !providers.has(model.provider)) {
+      const known = [...providers.keys()];
+      fail(`models.${model.name}.provider: no provider named "${model.provider}"${known.length > 0 ? ` (providers: ${known.join(", ")})` : " (the providers list is empty)"}.`);
+    }
+  }
+  const routes = new Set<string>();
+  for (const route of config.routes) {
+    if (routes.has(route.name)) fail(`routes: the name "${route.name}" is used twice.`);
+    if (models.has(route.name)) fail(`routes.${route.name}: a model has the same name; a route needs its own name.`);
+    routes.add(route.name);
+    for (const target of route.targets) {
+      if (!models.has(target.model)) fail(`routes.${route.name}.targets: "${target.model}" is not a configured model.`);
+    }
+  }
 }
 
 export function isLoopback(host: string): boolean {

@@ -35,10 +35,100 @@ const generationDefaults = z.strictObject({
 
 export const gpuSetting = z.union([z.literal(false), z.enum(["off", "auto", "cuda", "vulkan", "metal"])]).transform((value) => (value === "off" ? false : value));
 
+const publicName = z.string().min(1).regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, "use letters, digits and . _ : / -");
+
+/** Per-call time limits; a route's or target's values win over its provider's. */
+const timeoutsSchema = z.strictObject({
+  /** Establishing the TCP/TLS connection. */
+  connect: duration.optional(),
+  /** From sending the request to the first streamed part (the whole answer when not streaming). */
+  firstToken: duration.optional(),
+  /** The whole call, first byte to last. */
+  total: duration.optional(),
+});
+
+/**
+ * A remote model server: a closed API (OpenAI, Anthropic, Gemini) or a self-hosted one that
+ * speaks OpenAI's API (vLLM, Ollama, llama-server, LM Studio...). See docs/providers.md.
+ */
+const providerSchema = z
+  .strictObject({
+    name: z.string().min(1).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits and . _ -"),
+    type: z.enum(["openai", "anthropic", "gemini"]),
+    /** Default: the vendor's public endpoint. Required for self-hosted servers. */
+    baseUrl: z.url().optional(),
+    /** The key itself (prefer apiKeyEnv so config files hold no secrets). */
+    apiKey: z.string().min(1).optional(),
+    /** The environment variable that holds the key, e.g. OPENAI_API_KEY. */
+    apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name").optional(),
+    /** Extra headers on every upstream request (e.g. OpenRouter's HTTP-Referer). */
+    headers: z.record(z.string(), z.string()).default({}),
+    /** Where data sent to this provider goes; policy rules (and audit) key on it. */
+    locality: z.enum(["self-hosted", "third-party"]).default("third-party"),
+    timeouts: timeoutsSchema.prefault({}),
+    /** Keep-alive connections per upstream origin. */
+    maxConnections: positiveInt.max(4096).default(128),
+    /** Extra attempts on the same provider for a retryable failure (429, 5xx, reset) before giving up or falling back. */
+    retries: z.number().int().min(0).max(10).default(2),
+    /** Anthropic `anthropic-version` or Gemini API version (v1beta). */
+    apiVersion: z.string().min(1).optional(),
+    /** Per-server differences of OpenAI-compatible servers (type openai only). */
+    quirks: z
+      .strictObject({
+        maxTokensField: z.enum(["max_tokens", "max_completion_tokens"]).optional(),
+        streamUsage: z.boolean().optional(),
+      })
+      .optional(),
+  })
+  .refine((provider) => provider.apiKey === undefined || provider.apiKeyEnv === undefined, {
+    message: "give at most one of apiKey and apiKeyEnv",
+  })
+  .refine((provider) => provider.quirks === undefined || provider.type === "openai", { message: "quirks apply to type openai only" });
+
+const routeTargetSchema = z.union([
+  publicName.transform((model) => ({ model, weight: 1, timeouts: {} })),
+  z.strictObject({
+    model: publicName,
+    /** Share of traffic under `loadbalance` (relative to the other targets). */
+    weight: z.number().positive().default(1),
+    timeouts: timeoutsSchema.prefault({}),
+  }),
+]);
+
+/**
+ * A model alias with several targets: `fallback` tries them in order, `loadbalance` spreads
+ * requests by weight and load. Retries, timeouts and a circuit breaker apply per target.
+ */
+const routeSchema = z.strictObject({
+  name: publicName,
+  strategy: z.enum(["fallback", "loadbalance"]).default("fallback"),
+  targets: z.array(routeTargetSchema).min(1, "a route needs at least one target"),
+  retries: z
+    .strictObject({
+      /** Extra attempts on the same target before moving to the next one. */
+      attempts: z.number().int().min(0).max(10).default(1),
+      /** First backoff; doubles per attempt, with jitter. */
+      initialDelay: duration.default(250),
+      maxDelay: duration.default(8_000),
+      /** A longer Retry-After than this moves on to the next target instead of waiting. */
+      maxRetryAfter: duration.default(30_000),
+    })
+    .prefault({}),
+  timeouts: timeoutsSchema.prefault({}),
+  circuitBreaker: z
+    .strictObject({
+      /** Consecutive failures that open the circuit (the target is skipped). */
+      failureThreshold: positiveInt.default(5),
+      /** How long an open circuit skips the target before one trial request. */
+      cooldown: duration.default(30_000),
+    })
+    .prefault({}),
+});
+
 const modelSchema = z
   .strictObject({
     /** The name clients send as `model`. */
-    name: z.string().min(1).regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, "use letters, digits and . _ : / -"),
+    name: publicName,
     /** A local GGUF file. Relative paths are resolved against the config file's folder. */
     path: z.string().min(1).optional(),
     /** `hf:<owner>/<repo>[@revision]/<file>.gguf`, fetched with `hearth pull`. */
@@ -53,19 +143,26 @@ const modelSchema = z
         }
       }, "expected hf:<owner>/<repo>[@revision]/<file>.gguf")
       .optional(),
-    /** Context window in tokens; prompts longer than this are refused, never truncated. */
-    contextSize: positiveInt.default(4096),
+    /** A configured provider's name: the model is served remotely. */
+    provider: z.string().min(1).optional(),
+    /** The provider's name for the model (default: `name`). */
+    model: z.string().min(1).optional(),
+    /** Context window in tokens; local prompts longer than this are refused, never truncated (default 4096 locally). */
+    contextSize: positiveInt.optional(),
     /** Requests served at once on one context (parallel sequences, continuous batching). */
     parallel: positiveInt.max(64).default(2),
     threads: positiveInt.optional(),
     gpuLayers: z.union([z.number().int().min(0), z.literal("auto")]).optional(),
-    /** Whether `/v1/embeddings` may use this model. */
-    embedding: z.boolean().default(true),
+    /** Whether `/v1/embeddings` may use this model (default: true for local models, false for remote ones). */
+    embedding: z.boolean().optional(),
+    /** Whether chat may use this model (default true; false for an embedding-only remote model). */
+    chat: z.boolean().default(true),
     defaults: generationDefaults.prefault({}),
   })
-  .refine((model) => (model.path === undefined) !== (model.hf === undefined), {
-    message: "give exactly one of `path` (a local .gguf file) or `hf` (an hf: URI)",
-  });
+  .refine((model) => [model.path, model.hf, model.provider].filter((value) => value !== undefined).length === 1, {
+    message: "give exactly one of `path` (a local .gguf file), `hf` (an hf: URI) or `provider` (a remote model)",
+  })
+  .refine((model) => model.provider !== undefined || model.model === undefined, { message: "`model` (the upstream name) needs `provider`" });
 
 export const configSchema = z.strictObject({
   server: z
@@ -96,9 +193,13 @@ export const configSchema = z.strictObject({
       token: z.string().optional(),
     })
     .prefault({}),
+  providers: z.array(providerSchema).default([]),
   models: z.array(modelSchema).default([]),
+  routes: z.array(routeSchema).default([]),
 });
 
 export type Config = z.output<typeof configSchema>;
 export type ModelConfig = Config["models"][number];
+export type ProviderConfig = Config["providers"][number];
+export type RouteConfig = Config["routes"][number];
 export type ConfigInput = z.input<typeof configSchema>;

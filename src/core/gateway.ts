@@ -12,6 +12,7 @@ import type {
   Usage,
 } from "../spec/model.ts";
 import type { RequestLogSink } from "./request-log.ts";
+import { createRoutingState, runRouted, type AttemptRecord, type RoutePolicy, type RoutingState } from "./routing/execute.ts";
 
 export interface CatalogEntry {
   info: ModelInfo;
@@ -26,10 +27,34 @@ export interface CatalogEntry {
   state(): string;
 }
 
+/** One target of a route: a catalogued model plus per-target limits. */
+export interface RouteTarget {
+  /** Unique per target ("<provider>/<upstream model>"); circuit breakers and load key on it. */
+  key: string;
+  weight: number;
+  entry: CatalogEntry;
+  timeouts: { firstTokenMs?: number | undefined; totalMs?: number | undefined };
+}
+
+/**
+ * What a public model name resolves to. A plain model is a route of one target (with its
+ * provider's retries); a configured route has several targets and a strategy.
+ */
+export interface ResolvedRoute {
+  name: string;
+  /** True for a configured route (logged, shown in `x-hearth-route`). */
+  isRoute: boolean;
+  policy: RoutePolicy;
+  targets: RouteTarget[];
+}
+
 /** Resolves public model names to the provider that serves them. */
 export interface ModelCatalog {
+  /** Every catalogued model (routes are listed separately). */
   list(): readonly CatalogEntry[];
-  resolve(name: string): CatalogEntry | undefined;
+  /** Configured routes (model aliases with several targets). */
+  routes(): readonly ResolvedRoute[];
+  resolve(name: string): ResolvedRoute | undefined;
 }
 
 /** The API operation a request came in through (logged; budgets and audit key on it). */
@@ -59,6 +84,8 @@ export interface RequestContext {
 export interface GatewayDependencies {
   catalog: ModelCatalog;
   requestLog: RequestLogSink;
+  /** Circuit breakers and load counts; shared state across replicas arrives with issue 5. */
+  routing?: RoutingState | undefined;
   /** Monotonic milliseconds (performance.now by default). */
   now?: () => number;
 }
@@ -69,6 +96,8 @@ export interface Generation extends AsyncIterable<StreamPart> {
   readonly entry: CatalogEntry;
   /** The route the client named, when the model name was a route rather than a model. */
   readonly route?: string | undefined;
+  /** Failed attempts before this target answered (retries and fallbacks). */
+  readonly failures: readonly AttemptRecord[];
 }
 
 /** The status a failure is logged with: 499 when the client left, else the error's own. */
@@ -84,26 +113,33 @@ function statusOf(error: HearthError, signal: AbortSignal): number {
 export function createGateway(dependencies: GatewayDependencies) {
   const now = dependencies.now ?? (() => performance.now());
   const { catalog, requestLog } = dependencies;
+  const routing = dependencies.routing ?? createRoutingState();
 
-  function resolve(name: string, capability: keyof ModelInfo["capabilities"]): CatalogEntry {
-    const entry = catalog.resolve(name);
-    if (entry === undefined) {
-      const known = catalog.list().map((candidate) => candidate.info.name);
+  function resolve(name: string, capability: keyof ModelInfo["capabilities"]): { route: ResolvedRoute; targets: RouteTarget[] } {
+    const route = catalog.resolve(name);
+    if (route === undefined) {
+      const known = [...catalog.list().map((candidate) => candidate.info.name), ...catalog.routes().map((candidate) => candidate.name)];
       const hint = known.length > 0 ? ` Available models: ${known.join(", ")}.` : " No models are configured.";
       throw new HearthError("model_not_found", `The model '${name}' does not exist.${hint}`, { param: "model" });
     }
-    if (!entry.info.capabilities[capability]) {
+    const targets = route.targets.filter((target) => target.entry.info.capabilities[capability]);
+    if (targets.length === 0) {
       throw new HearthError("unsupported", `The model '${name}' does not support ${capability}.`, { param: "model" });
     }
-    return entry;
+    return { route, targets };
   }
 
-  function log(
-    context: RequestContext,
-    model: string,
-    provider: string,
-    outcome: { status: number; errorCode: string | null; usage?: Usage | undefined; firstTokenAt?: number | undefined },
-  ): void {
+  interface Outcome {
+    status: number;
+    errorCode: string | null;
+    usage?: Usage | undefined;
+    firstTokenAt?: number | undefined;
+    route?: ResolvedRoute | undefined;
+    target?: RouteTarget | undefined;
+    attempts?: number | undefined;
+  }
+
+  function log(context: RequestContext, model: string, outcome: Outcome): void {
     const finishedAt = now();
     requestLog.append({
       id: randomUUID(),
@@ -111,7 +147,7 @@ export function createGateway(dependencies: GatewayDependencies) {
       requestId: context.requestId,
       endpoint: context.endpoint,
       model,
-      provider,
+      provider: outcome.target?.entry.provider.id ?? "",
       stream: context.stream,
       status: outcome.status,
       errorCode: outcome.errorCode,
@@ -119,10 +155,13 @@ export function createGateway(dependencies: GatewayDependencies) {
       outputTokens: outcome.usage?.outputTokens ?? 0,
       latencyMs: Math.round((finishedAt - context.startedAt) * 1000) / 1000,
       timeToFirstTokenMs: outcome.firstTokenAt === undefined ? null : Math.round((outcome.firstTokenAt - context.startedAt) * 1000) / 1000,
+      route: outcome.route?.isRoute === true ? outcome.route.name : null,
+      target: outcome.target?.key ?? "",
+      attempts: outcome.attempts ?? (outcome.target === undefined ? 0 : 1),
     });
   }
 
-  function resolveLogged(name: string, capability: keyof ModelInfo["capabilities"], context: RequestContext): CatalogEntry {
+  function resolveLogged(name: string, capability: keyof ModelInfo["capabilities"], context: RequestContext) {
     try {
       return resolve(name, capability);
     } catch (error) {
@@ -134,7 +173,7 @@ export function createGateway(dependencies: GatewayDependencies) {
   /** Records a request that failed before reaching a model (bad JSON, validation, unknown model). */
   function recordFailure(context: RequestContext, model: string, error: unknown): void {
     const failure = toHearthError(error);
-    log(context, model, "", { status: statusOf(failure, context.signal), errorCode: failure.code });
+    log(context, model, { status: statusOf(failure, context.signal), errorCode: failure.code });
   }
 
   /** The request's own settings win; the model's configured defaults fill the gaps. */
@@ -150,25 +189,77 @@ export function createGateway(dependencies: GatewayDependencies) {
     };
   }
 
-  async function start(
-    entry: CatalogEntry,
-    model: string,
-    call: () => AsyncIterable<StreamPart>,
+  /** The signal one attempt runs under: the request's, the target's total timeout, and a local abort. */
+  function attemptSignal(context: RequestContext, target: RouteTarget): { signal: AbortSignal; controller: AbortController } {
+    const controller = new AbortController();
+    const signals = [context.signal, controller.signal];
+    if (target.timeouts.totalMs !== undefined) signals.push(AbortSignal.timeout(target.timeouts.totalMs));
+    return { signal: AbortSignal.any(signals), controller };
+  }
+
+  interface Started {
+    iterator: AsyncIterator<StreamPart>;
+    first: IteratorResult<StreamPart>;
+  }
+
+  /** Starts one attempt and waits for its first part, within the target's first-token limit. */
+  async function firstPart(call: () => AsyncIterable<StreamPart>, target: RouteTarget, controller: AbortController): Promise<Started> {
+    const iterator = call()[Symbol.asyncIterator]();
+    const limit = target.timeouts.firstTokenMs;
+    if (limit === undefined) return { iterator, first: await iterator.next() };
+    let timer: NodeJS.Timeout | undefined;
+    const next = iterator.next();
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new HearthError("timeout", `No answer from '${target.key}' within its first-token timeout (${limit} ms).`);
+        controller.abort(error);
+        reject(error);
+      }, limit);
+    });
+    try {
+      return { iterator, first: await Promise.race([next, expired]) };
+    } catch (error) {
+      next.catch(() => undefined);
+      void iterator.return?.()?.catch?.(() => undefined);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function generate(
+    name: string,
+    capability: "chat" | "completion",
+    call: (entry: CatalogEntry, signal: AbortSignal) => AsyncIterable<StreamPart>,
     context: RequestContext,
   ): Promise<Generation> {
-    let iterator: AsyncIterator<StreamPart>;
-    let first: IteratorResult<StreamPart>;
+    const { route, targets } = resolveLogged(name, capability, context);
+    let routed;
+    const attempts: AttemptRecord[] = [];
     try {
-      iterator = call()[Symbol.asyncIterator]();
-      first = await iterator.next();
+      routed = await runRouted(
+        route.policy,
+        targets,
+        routing,
+        context.signal,
+        async (target) => {
+          const { signal, controller } = attemptSignal(context, target);
+          return firstPart(() => call(target.entry, signal), target, controller);
+        },
+        attempts,
+      );
     } catch (error) {
       const failure = toHearthError(error);
-      log(context, model, entry.provider.id, { status: statusOf(failure, context.signal), errorCode: failure.code });
+      log(context, name, { status: statusOf(failure, context.signal), errorCode: failure.code, route, target: lastTarget(targets, attempts), attempts: attempts.length });
       throw failure;
     }
+    const { target, failures, settle } = routed;
+    const { iterator, first } = routed.result;
     let consumed = false;
     return {
-      entry,
+      entry: target.entry,
+      route: route.isRoute ? route.name : undefined,
+      failures,
       async *[Symbol.asyncIterator]() {
         if (consumed) throw new Error("A generation can be read once.");
         consumed = true;
@@ -199,62 +290,101 @@ export function createGateway(dependencies: GatewayDependencies) {
           }
           // The 200 header is already out; the status logged is what the client saw, 499 if it left.
           const clientLeft = !finished && (failure === undefined || failure.code === "aborted");
-          log(context, model, entry.provider.id, {
-            status: clientLeft ? 499 : 200,
+          settle(clientLeft ? new HearthError("aborted", "The client left.") : failure);
+          log(context, name, {
+            status: clientLeft ? 499 : failure === undefined ? 200 : failure.status,
             errorCode: failure?.code ?? (clientLeft ? "aborted" : null),
             usage,
             firstTokenAt,
+            route,
+            target,
+            attempts: failures.length + 1,
           });
         }
       },
     };
   }
 
+  /** For calls that answer at once (embeddings, token counts): route, run, log. */
+  async function oneShot<Result>(
+    name: string,
+    capability: keyof ModelInfo["capabilities"],
+    context: RequestContext,
+    run: (entry: CatalogEntry, signal: AbortSignal) => Promise<Result>,
+    usageOf: (result: Result) => Usage,
+  ): Promise<{ entry: CatalogEntry; route?: string | undefined; result: Result }> {
+    const { route, targets } = resolveLogged(name, capability, context);
+    const attempts: AttemptRecord[] = [];
+    try {
+      const routed = await runRouted(
+        route.policy,
+        targets,
+        routing,
+        context.signal,
+        async (target) => {
+          const { signal } = attemptSignal(context, target);
+          return run(target.entry, signal);
+        },
+        attempts,
+      );
+      routed.settle();
+      log(context, name, { status: 200, errorCode: null, usage: usageOf(routed.result), route, target: routed.target, attempts: routed.failures.length + 1 });
+      return { entry: routed.target.entry, route: route.isRoute ? route.name : undefined, result: routed.result };
+    } catch (error) {
+      const failure = toHearthError(error);
+      log(context, name, { status: statusOf(failure, context.signal), errorCode: failure.code, route, target: lastTarget(targets, attempts), attempts: attempts.length });
+      throw failure;
+    }
+  }
+
   return {
     catalog,
     recordFailure,
 
+    chat(request: ChatRequest, context: RequestContext): Promise<Generation> {
+      const stream = context.stream;
+      return generate(request.model, "chat", (entry, signal) => entry.provider.chat(withDefaults(request, entry), { signal, stream }), context);
+    },
+
+    complete(request: CompletionRequest, context: RequestContext): Promise<Generation> {
+      const stream = context.stream;
+      return generate(request.model, "completion", (entry, signal) => entry.provider.complete(withDefaults(request, entry), { signal, stream }), context);
+    },
+
+    embed(request: EmbeddingRequest, context: RequestContext) {
+      return oneShot(
+        request.model,
+        "embedding",
+        context,
+        (entry, signal) => entry.provider.embed({ ...request, model: entry.upstreamModel ?? entry.info.name }, { signal }),
+        (result: EmbeddingResult) => ({ inputTokens: result.usage.inputTokens, outputTokens: 0 }),
+      );
+    },
+
     /** Counts a chat request's prompt tokens on the model that would serve it (no generation). */
     async countTokens(request: ChatRequest, context: RequestContext): Promise<{ entry: CatalogEntry; route?: string | undefined; inputTokens: number }> {
-      const entry = resolveLogged(request.model, "chat", context);
-      const count = entry.provider.countTokens;
-      try {
-        if (count === undefined) {
-          throw new HearthError("unsupported", `The model '${request.model}' (provider ${entry.provider.id}) cannot count tokens.`, { param: "model" });
-        }
-        const inputTokens = await count.call(entry.provider, withDefaults(request, entry), { signal: context.signal });
-        log(context, request.model, entry.provider.id, { status: 200, errorCode: null, usage: { inputTokens, outputTokens: 0 } });
-        return { entry, inputTokens };
-      } catch (error) {
-        const failure = toHearthError(error);
-        log(context, request.model, entry.provider.id, { status: statusOf(failure, context.signal), errorCode: failure.code });
-        throw failure;
-      }
-    },
-
-    async chat(request: ChatRequest, context: RequestContext): Promise<Generation> {
-      const entry = resolveLogged(request.model, "chat", context);
-      return start(entry, request.model, () => entry.provider.chat(withDefaults(request, entry), { signal: context.signal }), context);
-    },
-
-    async complete(request: CompletionRequest, context: RequestContext): Promise<Generation> {
-      const entry = resolveLogged(request.model, "completion", context);
-      return start(entry, request.model, () => entry.provider.complete(withDefaults(request, entry), { signal: context.signal }), context);
-    },
-
-    async embed(request: EmbeddingRequest, context: RequestContext): Promise<{ entry: CatalogEntry; route?: string | undefined; result: EmbeddingResult }> {
-      const entry = resolveLogged(request.model, "embedding", context);
-      try {
-        const result = await entry.provider.embed({ ...request, model: entry.upstreamModel ?? entry.info.name }, { signal: context.signal });
-        log(context, request.model, entry.provider.id, { status: 200, errorCode: null, usage: { inputTokens: result.usage.inputTokens, outputTokens: 0 } });
-        return { entry, result };
-      } catch (error) {
-        const failure = toHearthError(error);
-        log(context, request.model, entry.provider.id, { status: statusOf(failure, context.signal), errorCode: failure.code });
-        throw failure;
-      }
+      const served = await oneShot(
+        request.model,
+        "chat",
+        context,
+        async (entry, signal) => {
+          const count = entry.provider.countTokens;
+          if (count === undefined) {
+            throw new HearthError("unsupported", `The model '${request.model}' (provider ${entry.provider.id}) cannot count tokens.`, { param: "model" });
+          }
+          return count.call(entry.provider, withDefaults(request, entry), { signal });
+        },
+        (inputTokens: number) => ({ inputTokens, outputTokens: 0 }),
+      );
+      return { entry: served.entry, route: served.route, inputTokens: served.result };
     },
   };
+}
+
+/** The target that failed last, for the log of a request no target could serve. */
+function lastTarget(targets: readonly RouteTarget[], attempts: readonly AttemptRecord[]): RouteTarget | undefined {
+  const key = attempts.at(-1)?.target;
+  return key === undefined ? undefined : targets.find((target) => target.key === key);
 }
 
 export type Gateway = ReturnType<typeof createGateway>;

@@ -22,6 +22,12 @@ export interface RequestLogEntry {
   outputTokens: number;
   latencyMs: number;
   timeToFirstTokenMs: number | null;
+  /** The route the client named, when `model` was a route (null for a plain model). */
+  route: string | null;
+  /** The target that served (or last failed): "<provider>/<upstream model>"; "" when none was reached. */
+  target: string;
+  /** Targets tried, retries included (1 when the first try answered). */
+  attempts: number;
 }
 
 /** Where the gateway sends log entries; must not block the request path. */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createGateway, type CatalogEntry } from "../core/gateway.ts";
+import { createCatalog } from "../core/catalog.ts";
 import type { RequestLogEntry } from "../core/request-log.ts";
 import { silentLogger } from "../core/logger.ts";
 import { HearthError } from "../spec/errors.ts";
@@ -26,7 +27,7 @@ function harness(script: Script, options: { requestTimeoutMs?: number } = {}) {
     created: 0,
     state: () => "loaded",
   };
-  const gateway = createGateway({ catalog: { list: () => [entry], resolve: (name) => (name === "m" ? entry : undefined) }, requestLog: { append: (item) => log.push(item) } });
+  const gateway = createGateway({ catalog: createCatalog([entry]), requestLog: { append: (item) => log.push(item) } });
   const app = createApp({ gateway, logger: silentLogger, version: "test", maxBodyBytes: 10_000, requestTimeoutMs: options.requestTimeoutMs ?? 60_000, apiKeys: [] });
   const post = (path: string, body: unknown) =>
     app.request(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });

@@ -39,7 +39,7 @@ export async function serveCommand(options: ServeOptions, env: Environment): Pro
   if (options.model !== undefined) {
     const file = path.resolve(options.model);
     const name = path.basename(file).replace(/\.gguf$/i, "");
-    config.models.push({ name, path: file, contextSize: 4096, parallel: 2, embedding: true, defaults: {} });
+    config.models.push({ name, path: file, contextSize: 4096, parallel: 2, embedding: true, chat: true, defaults: {} });
   }
   if (options.demo === true) {
     const started = performance.now();
@@ -53,6 +53,7 @@ export async function serveCommand(options: ServeOptions, env: Environment): Pro
         parallel: 4,
         threads: Math.min(2, os.availableParallelism()),
         embedding: true,
+        chat: true,
         defaults: {},
       });
     }

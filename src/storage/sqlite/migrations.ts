@@ -36,4 +36,13 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX request_log_request_id ON request_log (request_id);
     `,
   },
+  {
+    version: 2,
+    name: "request-log-routing",
+    sql: `
+      ALTER TABLE request_log ADD COLUMN route TEXT;
+      ALTER TABLE request_log ADD COLUMN target TEXT NOT NULL DEFAULT '';
+      ALTER TABLE request_log ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
+    `,
+  },
 ];

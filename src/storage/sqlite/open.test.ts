@@ -70,7 +70,7 @@ describe("openSqliteStorage", () => {
 
   test("opens an in-memory database", async () => {
     const storage = await openSqliteStorage(":memory:");
-    storage.requestLog.append({ requestId: "r", endpoint: "embeddings", model: "m", provider: "p", stream: false, status: 200, errorCode: null, inputTokens: 3, outputTokens: 0, latencyMs: 1, timeToFirstTokenMs: null });
+    storage.requestLog.append({ requestId: "r", endpoint: "embeddings", model: "m", provider: "p", stream: false, status: 200, errorCode: null, inputTokens: 3, outputTokens: 0, latencyMs: 1, timeToFirstTokenMs: null, route: null, target: "p/m", attempts: 1 });
     await storage.requestLog.flush();
     assert.equal((await storage.requestLog.query()).length, 1);
     await storage.close();

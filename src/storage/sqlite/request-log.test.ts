@@ -30,6 +30,9 @@ function entry(overrides: Partial<RequestLogInput> = {}): RequestLogInput {
     outputTokens: 34,
     latencyMs: 56.5,
     timeToFirstTokenMs: 7.25,
+    route: "smart",
+    target: "local-llama/tiny-chat",
+    attempts: 2,
     ...overrides,
   };
 }

@@ -33,6 +33,9 @@ type Row = [
   outputTokens: number,
   latencyMs: number,
   timeToFirstTokenMs: number | null,
+  route: string | null,
+  target: string,
+  attempts: number,
 ];
 
 interface StoredRow {
@@ -49,6 +52,9 @@ interface StoredRow {
   output_tokens: number;
   latency_ms: number;
   time_to_first_token_ms: number | null;
+  route: string | null;
+  target: string;
+  attempts: number;
 }
 
 function toRow(entry: RequestLogInput): Row {
@@ -67,6 +73,9 @@ function toRow(entry: RequestLogInput): Row {
     entry.outputTokens,
     entry.latencyMs,
     entry.timeToFirstTokenMs ?? null,
+    entry.route,
+    entry.target,
+    entry.attempts,
   ];
 }
 
@@ -85,6 +94,9 @@ function fromRow(row: StoredRow): RequestLogEntry {
     outputTokens: row.output_tokens,
     latencyMs: row.latency_ms,
     timeToFirstTokenMs: row.time_to_first_token_ms,
+    route: row.route,
+    target: row.target,
+    attempts: row.attempts,
   };
 }
 
@@ -109,8 +121,8 @@ export interface SqliteRequestLog {
 export function createSqliteRequestLog(database: Database.Database, options: SqliteRequestLogOptions = {}): SqliteRequestLog {
   const insert = database.prepare<Row>(
     `INSERT INTO request_log (id, time, request_id, endpoint, model, provider, stream, status, error_code,
-       input_tokens, output_tokens, latency_ms, time_to_first_token_ms)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       input_tokens, output_tokens, latency_ms, time_to_first_token_ms, route, target, attempts)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const insertAll = database.transaction((batch: readonly Row[]) => {
     for (const row of batch) insert.run(...row);

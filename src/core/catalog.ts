@@ -1,5 +1,6 @@
 import type { CatalogEntry, ModelCatalog, ResolvedRoute, RouteTarget } from "./gateway.ts";
 import type { RoutePolicy } from "./routing/execute.ts";
+import type { ModelInfo } from "../spec/model.ts";
 
 /** A configured route, by public model names; resolved against the catalogue's entries. */
 export interface RouteDefinition {
@@ -70,5 +71,29 @@ export function createCatalog(
     list: () => entries,
     routes: () => resolvedRoutes,
     resolve: (name) => byName.get(name),
+  };
+}
+
+const localityOrder: ReadonlyArray<ModelInfo["locality"]> = ["in-process", "self-hosted", "third-party"];
+
+/**
+ * How a route presents itself in model listings: the capabilities any target has, the smallest
+ * context window, and the farthest locality among its targets (data may go that far).
+ */
+export function routeInfo(route: ResolvedRoute): ModelInfo & { targets: string[]; strategy: string } {
+  const infos = route.targets.map((target) => target.entry.info);
+  const lengths = infos.map((info) => info.contextLength).filter((length): length is number => length !== undefined);
+  return {
+    name: route.name,
+    provider: "route",
+    contextLength: lengths.length > 0 ? Math.min(...lengths) : undefined,
+    locality: localityOrder[Math.max(...infos.map((info) => localityOrder.indexOf(info.locality)))] ?? "third-party",
+    capabilities: {
+      chat: infos.some((info) => info.capabilities.chat),
+      completion: infos.some((info) => info.capabilities.completion),
+      embedding: infos.some((info) => info.capabilities.embedding),
+    },
+    targets: route.targets.map((target) => target.entry.info.name),
+    strategy: route.policy.strategy,
   };
 }

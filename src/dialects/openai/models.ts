@@ -4,6 +4,8 @@ export interface ModelListing extends ModelInfo {
   /** Unix seconds when the model entered the catalogue. */
   created: number;
   state: string;
+  /** Set when the name is a route: its strategy and target model names. */
+  route?: { strategy: string; targets: string[] } | undefined;
 }
 
 export function toModelObject(model: ModelListing) {
@@ -11,9 +13,15 @@ export function toModelObject(model: ModelListing) {
     id: model.name,
     object: "model" as const,
     created: model.created,
-    owned_by: model.locality === "in-process" ? "hearth-local" : model.provider,
+    owned_by: model.route !== undefined ? "hearth-route" : model.locality === "in-process" ? "hearth-local" : model.provider,
     context_length: model.contextLength ?? null,
-    hearth: { provider: model.provider, locality: model.locality, state: model.state, capabilities: model.capabilities },
+    hearth: {
+      provider: model.provider,
+      locality: model.locality,
+      state: model.state,
+      capabilities: model.capabilities,
+      ...(model.route !== undefined ? { route: model.route } : {}),
+    },
   };
 }
 

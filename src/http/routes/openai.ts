@@ -3,6 +3,7 @@ import { fromCompletionBody, toTextCompletion, toTextCompletionChunk } from "../
 import { fromEmbeddingBody, toEmbeddingResponse } from "../../dialects/openai/embeddings.ts";
 import { toOpenAIError } from "../../dialects/openai/errors.ts";
 import { toModelList, toModelObject, type ModelListing } from "../../dialects/openai/models.ts";
+import { routeInfo } from "../../core/catalog.ts";
 import type { Generation } from "../../core/gateway.ts";
 import { HearthError, toHearthError } from "../../spec/errors.ts";
 import { collect, type StreamPart } from "../../spec/model.ts";
@@ -36,8 +37,14 @@ function identity(prefix: string, model: string) {
 export function registerOpenAIRoutes(app: HearthApp, kit: RouteKit): void {
   const { gateway } = kit;
 
-  const listings = (): ModelListing[] =>
-    gateway.catalog.list().map((entry) => ({ ...entry.info, created: entry.created, state: entry.state() }));
+  const listings = (): ModelListing[] => {
+    const models: ModelListing[] = gateway.catalog.list().map((entry) => ({ ...entry.info, created: entry.created, state: entry.state() }));
+    for (const route of gateway.catalog.routes()) {
+      const { targets, strategy, ...info } = routeInfo(route);
+      models.push({ ...info, created: Math.min(...route.targets.map((target) => target.entry.created)), state: "available", route: { strategy, targets } });
+    }
+    return models;
+  };
 
   app.get("/v1/models", (context) => context.json(toModelList(listings())));
   app.get("/v1/models/:model{.+}", (context) => {

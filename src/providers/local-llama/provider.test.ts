@@ -97,6 +97,17 @@ describe("local-llama provider: chat", () => {
     assert.ok(withSystem.usage.inputTokens > short.usage.inputTokens);
   });
 
+  test("countTokens equals the prompt tokens a generation reports, and passthrough n>1 is refused", async () => {
+    const request = ask({ messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "Count my tokens, please." }] });
+    const counted = await provider.countTokens(request, { signal: never });
+    const result = await collect(provider.chat(request, { signal: never }));
+    assert.equal(counted, result.usage.inputTokens);
+    await assert.rejects(
+      collect(provider.chat(ask({ passthrough: { format: "openai", fields: { n: 2 } } }), { signal: never })),
+      isHearthError("unsupported", "n"),
+    );
+  });
+
   test("a stop sequence ends generation with finishReason stop and is not returned", async () => {
     const free = await collect(provider.chat(ask({ maxTokens: 16 }), { signal: never }));
     const stop = free.text.slice(2, 3);

@@ -84,6 +84,7 @@ export interface LocalModelStatus extends ScheduledModelStatus {
 }
 
 export interface LocalLlamaProvider extends ModelProvider {
+  countTokens(request: ChatRequest, options: CallOptions): Promise<number>;
   status(): LocalModelStatus[];
   modelInfo(name: string): ModelInfo | undefined;
   /** Aborts in-flight requests, unloads every model and releases the engine. */
@@ -389,6 +390,23 @@ export function createLocalLlamaProvider(options: LocalLlamaProviderOptions): Lo
     });
   }
 
+  /**
+   * The prompt's token count as the model will see it: the chat template rendered with tools,
+   * tokenized by the model's own tokenizer. Takes a slot briefly, like any request, so the
+   * model is loaded under the same memory rules.
+   */
+  async function countTokens(request: ChatRequest, callOptions: CallOptions): Promise<number> {
+    requireModel(request.model);
+    const plan = await planChat(request);
+    return withLease(request.model, callOptions.signal, async (loaded) => {
+      const rendered = loaded.chatWrapper.generateContextState({
+        chatHistory: withOpenModelTurn(plan.history),
+        availableFunctions: plan.functions,
+      });
+      return rendered.contextText.tokenize(loaded.model.tokenizer).length;
+    });
+  }
+
   function status(): LocalModelStatus[] {
     return scheduler.status().map((entry) => {
       const config = models.get(entry.name) as ResolvedModel;
@@ -418,7 +436,7 @@ export function createLocalLlamaProvider(options: LocalLlamaProviderOptions): Lo
     await engine.dispose();
   }
 
-  return { id: providerId, chat, complete, embed, status, modelInfo, close };
+  return { id: providerId, chat, complete, embed, countTokens, status, modelInfo, close };
 }
 
 /** Passed-through fields that change the answer and that llama.cpp here cannot honour. */

@@ -62,6 +62,52 @@ describe("loadConfig", () => {
     assert.throws(() => loadConfig({}, {}, dir), /used twice/);
   });
 
+  test("providers, remote models and routes: defaults, key from the environment, references checked", () => {
+    const dir = tempDir();
+    const file = path.join(dir, "hearth.yaml");
+    fs.writeFileSync(
+      file,
+      [
+        "providers:",
+        "  - { name: oa, type: openai, apiKeyEnv: TEST_OA_KEY, timeouts: { firstToken: 5s } }",
+        "  - { name: vllm, type: openai, baseUrl: 'http://10.0.0.5:8000/v1', locality: self-hosted, quirks: { maxTokensField: max_tokens } }",
+        "models:",
+        "  - { name: local, path: a.gguf }",
+        "  - { name: gpt, provider: oa, model: gpt-4o-mini }",
+        "  - { name: big, provider: vllm }",
+        "routes:",
+        "  - name: smart",
+        "    targets: [gpt, { model: big, weight: 3, timeouts: { total: 1m } }, local]",
+      ].join("\n"),
+    );
+    const { config } = loadConfig({}, { TEST_OA_KEY: "sk-test-0123456789" }, dir);
+    const [oa, vllm] = config.providers;
+    assert.equal(oa?.apiKey, "sk-test-0123456789", "the key is read from the named variable");
+    assert.equal(oa?.locality, "third-party", "remote providers default to third-party");
+    assert.equal(oa?.retries, 2);
+    assert.equal(oa?.timeouts.firstToken, 5_000);
+    assert.equal(vllm?.locality, "self-hosted");
+    const route = config.routes[0];
+    assert.equal(route?.strategy, "fallback");
+    assert.deepEqual(route?.targets.map((target) => [target.model, target.weight]), [["gpt", 1], ["big", 3], ["local", 1]]);
+    assert.equal(route?.targets[1]?.timeouts.total, 60_000);
+    assert.equal(route?.retries.attempts, 1);
+    assert.equal(route?.circuitBreaker.cooldown, 30_000);
+
+    assert.throws(() => loadConfig({}, {}, dir), /apiKeyEnv: the environment variable TEST_OA_KEY is not set/);
+    const write = (lines: string[]) => fs.writeFileSync(file, lines.join("\n"));
+    write(["providers: [{ name: p, type: openai }]", "models: [{ name: m, provider: q }]"]);
+    assert.throws(() => loadConfig({}, {}, dir), /models\.m\.provider: no provider named "q"/);
+    write(["providers: [{ name: p, type: openai }]", "models: [{ name: m, provider: p }]", "routes: [{ name: r, targets: [nope] }]"]);
+    assert.throws(() => loadConfig({}, {}, dir), /routes\.r\.targets: "nope" is not a configured model/);
+    write(["providers: [{ name: p, type: openai }]", "models: [{ name: m, provider: p }]", "routes: [{ name: m, targets: [m] }]"]);
+    assert.throws(() => loadConfig({}, {}, dir), /a model has the same name/);
+    write(["providers: [{ name: p, type: anthropic, quirks: { streamUsage: false } }]"]);
+    assert.throws(() => loadConfig({}, {}, dir), /quirks apply to type openai only/);
+    write(["providers: [{ name: p, type: mistral }]"]);
+    assert.throws(() => loadConfig({}, {}, dir), /providers\.0\.type/);
+  });
+
   test("loopback detection", () => {
     assert.ok(isLoopback("127.0.0.1"));
     assert.ok(isLoopback("localhost"));

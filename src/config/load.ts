@@ -142,6 +142,10 @@ export function loadConfig(overrides: ConfigOverrides, env: Environment, cwd: st
     if (model.path !== undefined) model.path = path.resolve(base, expandHome(model.path));
   }
   checkReferences(config, file ?? "configuration", env);
+  // Keys named by variable are read here, the one place that sees the environment.
+  for (const provider of config.providers) {
+    if (provider.apiKeyEnv !== undefined) provider.apiKey = env[provider.apiKeyEnv];
+  }
   return { config, file };
 }
 

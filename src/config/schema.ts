@@ -86,7 +86,7 @@ const providerSchema = z
   .refine((provider) => provider.quirks === undefined || provider.type === "openai", { message: "quirks apply to type openai only" });
 
 const routeTargetSchema = z.union([
-  publicName.transform((model) => ({ model, weight: 1, timeouts: {} })),
+  publicName.transform((model) => ({ model, weight: 1, timeouts: {} as z.output<typeof timeoutsSchema> })),
   z.strictObject({
     model: publicName,
     /** Share of traffic under `loadbalance` (relative to the other targets). */

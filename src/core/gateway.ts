@@ -289,7 +289,8 @@ export function createGateway(dependencies: GatewayDependencies) {
             await iterator.return?.();
           }
           // The 200 header is already out; the status logged is what the client saw, 499 if it left.
-          const clientLeft = !finished && (failure === undefined || failure.code === "aborted");
+          // A client that left may surface as any error the provider rethrows (e.g. Node's "premature close").
+          const clientLeft = !finished && (failure === undefined || failure.code === "aborted" || (context.signal.aborted && failure.code !== "timeout"));
           settle(clientLeft ? new HearthError("aborted", "The client left.") : failure);
           log(context, name, {
             status: clientLeft ? 499 : failure === undefined ? 200 : failure.status,

@@ -3,8 +3,12 @@ import { Hono } from "hono";
 import type { Gateway } from "../core/gateway.ts";
 import type { Logger } from "../core/logger.ts";
 import { HearthError, toHearthError } from "../spec/errors.ts";
-import { createRouteKit, errorResponse, openAIErrorFormat, type Environment, type HearthApp } from "./kit.ts";
+import type { Next } from "hono";
+import { createRouteKit, errorResponse, openAIErrorFormat, type Environment, type HearthApp, type HearthContext } from "./kit.ts";
+import { anthropicErrorFormat, anthropicPaths, registerAnthropicRoutes } from "./routes/anthropic.ts";
+import { geminiErrorFormat, registerGeminiRoutes } from "./routes/gemini.ts";
 import { registerOpenAIRoutes } from "./routes/openai.ts";
+import { registerResponsesRoutes } from "./routes/responses.ts";
 
 export interface AppDependencies {
   gateway: Gateway;
@@ -20,13 +24,17 @@ function digest(text: string): Buffer {
   return createHash("sha256").update(text).digest();
 }
 
+/** The client's key, however its SDK sends it: OpenAI (Bearer), Anthropic (x-api-key), Gemini (x-goog-api-key or ?key=). */
 function bearerToken(request: Request): string | undefined {
   const header = request.headers.get("authorization");
   if (header !== null) {
     const match = /^Bearer\s+(.+)$/i.exec(header.trim());
     return match?.[1];
   }
-  return request.headers.get("x-api-key") ?? request.headers.get("x-goog-api-key") ?? undefined;
+  const key = request.headers.get("x-api-key") ?? request.headers.get("x-goog-api-key");
+  if (key !== null) return key;
+  const query = request.url.indexOf("?");
+  return query === -1 ? undefined : (new URLSearchParams(request.url.slice(query + 1)).get("key") ?? undefined);
 }
 
 /** Builds the HTTP application; it holds no state of its own beyond what it is given. */
@@ -44,16 +52,26 @@ export function createApp(dependencies: AppDependencies): HearthApp {
     context.res.headers.set("x-request-id", requestId);
   });
 
+  // Each dialect answers every error on its paths (auth included) in its own shape.
+  for (const path of anthropicPaths) app.use(path, anthropicErrorFormat);
+  app.use("/v1beta/*", async (context, next) => {
+    context.set("errorFormat", geminiErrorFormat);
+    await next();
+  });
+
   if (keyDigests.length > 0) {
-    app.use("/v1/*", async (context, next) => {
-      const token = bearerToken(context.req.raw);
-      const presented = token === undefined ? undefined : digest(token);
-      const valid = presented !== undefined && keyDigests.some((key) => timingSafeEqual(key, presented));
-      if (!valid) {
-        throw new HearthError("unauthorized", token === undefined ? "Missing API key: send `Authorization: Bearer <key>`." : "Invalid API key.");
-      }
-      await next();
-    });
+    app.use("/v1/*", authenticate);
+    app.use("/v1beta/*", authenticate);
+  }
+
+  async function authenticate(context: HearthContext, next: Next): Promise<void> {
+    const token = bearerToken(context.req.raw);
+    const presented = token === undefined ? undefined : digest(token);
+    const valid = presented !== undefined && keyDigests.some((key) => timingSafeEqual(key, presented));
+    if (!valid) {
+      throw new HearthError("unauthorized", token === undefined ? "Missing API key: send `Authorization: Bearer <key>`." : "Invalid API key.");
+    }
+    await next();
   }
 
   app.onError((error, context) => {
@@ -71,6 +89,9 @@ export function createApp(dependencies: AppDependencies): HearthApp {
   );
 
   registerOpenAIRoutes(app, kit);
+  registerAnthropicRoutes(app, kit);
+  registerResponsesRoutes(app, kit);
+  registerGeminiRoutes(app, kit);
 
   for (const path of ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"]) {
     app.all(path, (context) => errorResponse(new HearthError("method_not_allowed", `Use POST for ${path}.`), context.get("requestId"), openAIErrorFormat));

@@ -6,7 +6,7 @@ import { HearthError, toHearthError } from "../spec/errors.ts";
 import type { Next } from "hono";
 import { createRouteKit, errorResponse, openAIErrorFormat, type Environment, type HearthApp, type HearthContext } from "./kit.ts";
 import { anthropicErrorFormat, anthropicPaths, registerAnthropicRoutes } from "./routes/anthropic.ts";
-import { geminiErrorFormat, registerGeminiRoutes } from "./routes/gemini.ts";
+import { registerGeminiRoutes, useGeminiErrorFormat } from "./routes/gemini.ts";
 import { registerOpenAIRoutes } from "./routes/openai.ts";
 import { registerResponsesRoutes } from "./routes/responses.ts";
 
@@ -54,10 +54,7 @@ export function createApp(dependencies: AppDependencies): HearthApp {
 
   // Each dialect answers every error on its paths (auth included) in its own shape.
   for (const path of anthropicPaths) app.use(path, anthropicErrorFormat);
-  app.use("/v1beta/*", async (context, next) => {
-    context.set("errorFormat", geminiErrorFormat);
-    await next();
-  });
+  useGeminiErrorFormat(app);
 
   if (keyDigests.length > 0) {
     app.use("/v1/*", authenticate);
@@ -88,10 +85,11 @@ export function createApp(dependencies: AppDependencies): HearthApp {
     context.json({ status: "ok", version: dependencies.version, models: gateway.catalog.list().length }),
   );
 
+  // Gemini first: it shares GET /v1/models with OpenAI and answers only Gemini clients there.
+  registerGeminiRoutes(app, kit);
   registerOpenAIRoutes(app, kit);
   registerAnthropicRoutes(app, kit);
   registerResponsesRoutes(app, kit);
-  registerGeminiRoutes(app, kit);
 
   for (const path of ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"]) {
     app.all(path, (context) => errorResponse(new HearthError("method_not_allowed", `Use POST for ${path}.`), context.get("requestId"), openAIErrorFormat));

@@ -11,7 +11,7 @@ import { HearthError, toHearthError } from "../../spec/errors.ts";
 import type { ChatRequest, EmbeddingRequest, ModelInfo, ModelProvider, StreamPart } from "../../spec/model.ts";
 import { createRouteKit, errorResponse, openAIErrorFormat, type Environment } from "../kit.ts";
 import { listen, type RunningServer } from "../serve.ts";
-import { registerGeminiRoutes } from "./gemini.ts";
+import { registerGeminiRoutes, useGeminiErrorFormat } from "./gemini.ts";
 import { registerOpenAIRoutes } from "./openai.ts";
 
 // The Gemini dialect driven by Google's own SDK over a real socket, against a scripted provider,
@@ -92,6 +92,17 @@ before(async () => {
   app.notFound((context) =>
     errorResponse(new HearthError("not_found", `Unknown endpoint: ${context.req.method} ${context.req.path}`), undefined, context.get("errorFormat") ?? openAIErrorFormat),
   );
+  // What app.ts is asked to do: Gemini error shape first, then a key check on both API versions
+  // that also takes Google's x-goog-api-key header and ?key= parameter.
+  useGeminiErrorFormat(app);
+  for (const path of ["/v1/*", "/v1beta/*"]) {
+    app.use(path, async (context, next) => {
+      const bearer = /^Bearer\s+(.+)$/i.exec(context.req.header("authorization") ?? "")?.[1];
+      const key = bearer ?? context.req.header("x-goog-api-key") ?? context.req.query("key");
+      if (key !== "test-key") throw new HearthError("unauthorized", key === undefined ? "Missing API key." : "Invalid API key.");
+      await next();
+    });
+  }
   const kit = createRouteKit({ gateway, logger: silentLogger, maxBodyBytes: 1_000_000, requestTimeoutMs: 30_000 });
   registerGeminiRoutes(app, kit);
   // Registered after, as app.ts must: GET /v1/models is shared with the OpenAI dialect.
@@ -351,7 +362,7 @@ describe("Gemini API through @google/genai", () => {
   test("the single-text embedContent method answers { embedding: { values } }", async () => {
     const response = await fetch(`${server.url}/v1beta/models/m:embedContent`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", "x-goog-api-key": "test-key" },
       body: JSON.stringify({ content: { parts: [{ text: "four" }] } }),
     });
     assert.equal(response.status, 200);
@@ -431,7 +442,7 @@ describe("Gemini API through @google/genai", () => {
   test("without alt=sse the stream is one JSON array, left unclosed after a failure", async () => {
     state.script = textScript("a", "b");
     const url = `${server.url}/v1beta/models/m:streamGenerateContent`;
-    const init = { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ contents: [{ parts: [{ text: "hi" }] }] }) };
+    const init = { method: "POST", headers: { "content-type": "application/json", "x-goog-api-key": "test-key" }, body: JSON.stringify({ contents: [{ parts: [{ text: "hi" }] }] }) };
     const complete = await fetch(url, init);
     assert.match(complete.headers.get("content-type") ?? "", /application\/json/);
     const chunks = JSON.parse(await complete.text()) as Array<{ candidates: Array<{ content: { parts: Array<{ text: string }> }; finishReason?: string }> }>;
@@ -460,12 +471,12 @@ describe("Gemini API through @google/genai", () => {
   });
 
   test("GET /v1/models answers Gemini clients in Gemini's shape and everyone else in OpenAI's", async () => {
-    const openAI = (await (await fetch(`${server.url}/v1/models`)).json()) as { object?: string; data?: unknown[] };
+    const openAI = (await (await fetch(`${server.url}/v1/models`, { headers: { authorization: "Bearer test-key" } })).json()) as { object?: string; data?: unknown[] };
     assert.equal(openAI.object, "list");
     assert.equal(openAI.data?.length, 2);
-    const gemini = (await (await fetch(`${server.url}/v1/models?key=k`)).json()) as { models?: Array<{ name: string }> };
+    const gemini = (await (await fetch(`${server.url}/v1/models?key=test-key`)).json()) as { models?: Array<{ name: string }> };
     assert.deepEqual(gemini.models?.map((model) => model.name), ["models/m", "models/qwen/qwen3:8b"]);
-    const openAIModel = (await (await fetch(`${server.url}/v1/models/qwen/qwen3:8b`)).json()) as { id?: string };
+    const openAIModel = (await (await fetch(`${server.url}/v1/models/qwen/qwen3:8b`, { headers: { authorization: "Bearer test-key" } })).json()) as { id?: string };
     assert.equal(openAIModel.id, "qwen/qwen3:8b");
   });
 
@@ -496,14 +507,22 @@ describe("Gemini API through @google/genai", () => {
     assert.equal(aborted, true, "the provider's signal fired");
   });
 
+  test("a wrong key is ApiError 401 in Google's shape, on both API versions", async () => {
+    for (const apiVersion of ["v1", "v1beta"]) {
+      const intruder = new GoogleGenAI({ apiKey: "wrong", httpOptions: { baseUrl: server.url, apiVersion } });
+      await rejectsWith(intruder.models.generateContent({ model: "m", contents: "hi" }), 401, /UNAUTHENTICATED/);
+    }
+    assert.equal(state.chats.length, 0);
+  });
+
   test("unknown methods and paths under /v1beta answer in Google's error shape", async () => {
-    const unknownMethod = await fetch(`${server.url}/v1beta/models/m:predict`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const unknownMethod = await fetch(`${server.url}/v1beta/models/m:predict`, { method: "POST", headers: { "content-type": "application/json", "x-goog-api-key": "test-key" }, body: "{}" });
     assert.equal(unknownMethod.status, 404);
     assert.equal(((await unknownMethod.json()) as { error: { status: string } }).error.status, "NOT_FOUND");
-    const unknownPath = await fetch(`${server.url}/v1beta/files`);
+    const unknownPath = await fetch(`${server.url}/v1beta/files?key=test-key`);
     assert.equal(unknownPath.status, 404);
     assert.equal(((await unknownPath.json()) as { error: { status: string } }).error.status, "NOT_FOUND");
-    const badJson = await fetch(`${server.url}/v1beta/models/m:generateContent`, { method: "POST", headers: { "content-type": "application/json" }, body: "{" });
+    const badJson = await fetch(`${server.url}/v1beta/models/m:generateContent`, { method: "POST", headers: { "content-type": "application/json", "x-goog-api-key": "test-key" }, body: "{" });
     assert.equal(badJson.status, 400);
     assert.equal(((await badJson.json()) as { error: { status: string } }).error.status, "INVALID_ARGUMENT");
   });

@@ -85,14 +85,11 @@ export function fromGeminiClient(context: HearthContext): boolean {
 }
 
 /**
- * Google's Generative Language API under `/v1beta` and `/v1` (the version @google/genai uses by
- * default): `models`, `models/{model}` and `models/{model}:{method}`. `/v1/models` is shared with
- * the OpenAI dialect, so there the Gemini GET handlers answer only Gemini clients and hand every
- * other request on; call this before registerOpenAIRoutes.
+ * Makes failures on Gemini paths answer in Google's error shape. registerGeminiRoutes installs
+ * it; an app whose authentication middleware comes first installs it before that as well, so a
+ * refused key is answered in Google's shape too (setting the format twice is harmless).
  */
-export function registerGeminiRoutes(app: HearthApp, kit: RouteKit): void {
-  const { gateway } = kit;
-
+export function useGeminiErrorFormat(app: HearthApp): void {
   app.use("/v1beta/*", async (context, next) => {
     context.set("errorFormat", geminiErrorFormat);
     await next();
@@ -102,6 +99,17 @@ export function registerGeminiRoutes(app: HearthApp, kit: RouteKit): void {
     if (context.req.method === "POST" || fromGeminiClient(context)) context.set("errorFormat", geminiErrorFormat);
     await next();
   });
+}
+
+/**
+ * Google's Generative Language API under `/v1beta` and `/v1` (the version @google/genai uses by
+ * default): `models`, `models/{model}` and `models/{model}:{method}`. `/v1/models` is shared with
+ * the OpenAI dialect, so there the Gemini GET handlers answer only Gemini clients and hand every
+ * other request on; call this before registerOpenAIRoutes.
+ */
+export function registerGeminiRoutes(app: HearthApp, kit: RouteKit): void {
+  const { gateway } = kit;
+  useGeminiErrorFormat(app);
 
   const listings = (): GeminiModelListing[] => [
     ...gateway.catalog.list().map((entry) => ({ ...entry.info, countsTokens: entry.provider.countTokens !== undefined })),
@@ -112,6 +120,7 @@ export function registerGeminiRoutes(app: HearthApp, kit: RouteKit): void {
   ];
 
   const identity = (model: string): GeminiResponseIdentity => ({ model, responseId: responseId("", 24) });
+
   async function generate(context: HearthContext, model: string, stream: boolean): Promise<Response> {
     const alt = context.req.query("alt");
     if (stream && alt !== undefined && alt !== "sse" && alt !== "json") {

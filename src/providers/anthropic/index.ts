@@ -1,0 +1,8 @@
+export {
+  createAnthropicProvider,
+  defaultApiVersion,
+  defaultBaseUrl,
+  type AnthropicProvider,
+  type AnthropicProviderOptions,
+} from "./provider.ts";
+export { defaultMaxTokens, effortBudgets, jsonToolName } from "./convert.ts";

@@ -1,11 +1,14 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { Config, ModelConfig } from "./config/schema.ts";
-import { createCatalog } from "./core/catalog.ts";
+import type { Config, ModelConfig, ProviderConfig } from "./config/schema.ts";
+import { createCatalog, type PlainModelRouting, type RouteDefinition } from "./core/catalog.ts";
+import { createAnthropicProvider } from "./providers/anthropic/index.ts";
+import { createGeminiProvider } from "./providers/gemini/index.ts";
+import { createOpenAIProvider } from "./providers/openai/index.ts";
 import { createGateway, type CatalogEntry, type Gateway, type ModelCatalog } from "./core/gateway.ts";
 import type { Logger } from "./core/logger.ts";
-import type { ModelInfo } from "./spec/model.ts";
+import type { ModelInfo, ModelProvider } from "./spec/model.ts";
 import { findPulledModel, resolveHfTarget } from "./core/models/pull.ts";
 import { createApp } from "./http/app.ts";
 import { createLocalLlamaProvider } from "./providers/local-llama/index.ts";
@@ -34,6 +37,7 @@ export function modelsDirectory(config: Config): string {
 async function resolveModelFiles(config: Config, logger: Logger): Promise<Array<ModelConfig & { file: string }>> {
   const resolved = [];
   for (const model of config.models) {
+    if (model.provider !== undefined) continue;
     if (model.path !== undefined) {
       if (!fs.existsSync(model.path)) logger.warn("model file not found; requests to it will fail until it exists", { model: model.name, path: model.path });
       resolved.push({ ...model, file: model.path });
@@ -45,6 +49,29 @@ async function resolveModelFiles(config: Config, logger: Logger): Promise<Array<
     resolved.push({ ...model, file: file ?? resolveHfTarget(model.hf as string, modelsDirectory(config)) });
   }
   return resolved;
+}
+
+type RemoteProvider = ModelProvider & { close(): Promise<void> };
+
+/** One client (and keep-alive pool) per configured provider. */
+function createRemoteProvider(provider: ProviderConfig): RemoteProvider {
+  const common = {
+    id: provider.name,
+    apiKey: provider.apiKey,
+    headers: provider.headers,
+    connectTimeoutMs: provider.timeouts.connect,
+    firstTokenTimeoutMs: provider.timeouts.firstToken,
+    idleTimeoutMs: provider.timeouts.idle,
+    maxConnections: provider.maxConnections,
+  };
+  switch (provider.type) {
+    case "openai":
+      return createOpenAIProvider({ ...common, baseUrl: provider.baseUrl ?? "https://api.openai.com/v1", quirks: provider.quirks });
+    case "anthropic":
+      return createAnthropicProvider({ ...common, baseUrl: provider.baseUrl, apiVersion: provider.apiVersion });
+    case "gemini":
+      return createGeminiProvider({ ...common, baseUrl: provider.baseUrl, apiVersion: provider.apiVersion });
+  }
 }
 
 function memoryBudget(config: Config): number {
@@ -77,14 +104,60 @@ export async function compose(config: Config, logger: Logger): Promise<Compositi
   });
 
   const created = Math.floor(Date.now() / 1000);
-  const entries: CatalogEntry[] = models.map((model) => ({
-    info: local.modelInfo(model.name) as ModelInfo,
-    provider: local,
-    defaults: model.defaults,
-    created,
-    state: () => local.status().find((status) => status.name === model.name)?.state ?? "unloaded",
+  const localEntries = new Map<string, CatalogEntry>(
+    models.map((model) => [
+      model.name,
+      {
+        info: local.modelInfo(model.name) as ModelInfo,
+        provider: local,
+        defaults: model.defaults,
+        created,
+        state: () => local.status().find((status) => status.name === model.name)?.state ?? "unloaded",
+      },
+    ]),
+  );
+
+  const remote = new Map(config.providers.map((provider) => [provider.name, { config: provider, provider: createRemoteProvider(provider) }]));
+  const plainRouting = new Map<CatalogEntry, PlainModelRouting>();
+  // Keep the configured order, local and remote models interleaved as written.
+  const entries: CatalogEntry[] = config.models.map((model) => {
+    const localEntry = localEntries.get(model.name);
+    if (localEntry !== undefined) return localEntry;
+    const { config: providerConfig, provider } = remote.get(model.provider as string) as { config: ProviderConfig; provider: RemoteProvider };
+    const entry: CatalogEntry = {
+      info: {
+        name: model.name,
+        provider: providerConfig.name,
+        contextLength: model.contextSize,
+        locality: providerConfig.locality,
+        capabilities: { chat: model.chat, completion: model.chat && providerConfig.type === "openai", embedding: model.embedding ?? false },
+      },
+      provider,
+      upstreamModel: model.model ?? model.name,
+      defaults: model.defaults,
+      created,
+      state: () => "available",
+    };
+    plainRouting.set(entry, { retries: providerConfig.retries, timeouts: { firstTokenMs: providerConfig.timeouts.firstToken, totalMs: providerConfig.timeouts.total } });
+    return entry;
+  });
+  const routes: RouteDefinition[] = config.routes.map((route) => ({
+    name: route.name,
+    strategy: route.strategy,
+    retries: {
+      attempts: route.retries.attempts,
+      initialDelayMs: route.retries.initialDelay,
+      maxDelayMs: route.retries.maxDelay,
+      maxRetryAfterMs: route.retries.maxRetryAfter,
+    },
+    breaker: { failureThreshold: route.circuitBreaker.failureThreshold, cooldownMs: route.circuitBreaker.cooldown },
+    targets: route.targets.map((target) => ({
+      model: target.model,
+      weight: target.weight,
+      timeouts: { firstTokenMs: target.timeouts.firstToken ?? route.timeouts.firstToken, totalMs: target.timeouts.total ?? route.timeouts.total },
+    })),
   }));
-  const catalog: ModelCatalog = createCatalog(entries);
+  const catalog: ModelCatalog = createCatalog(entries, routes, (entry) => plainRouting.get(entry) ?? { retries: 0, timeouts: {} });
 
   const gateway = createGateway({ catalog, requestLog: storage.requestLog });
   const app = createApp({
@@ -102,6 +175,7 @@ export async function compose(config: Config, logger: Logger): Promise<Compositi
     gateway,
     storage,
     async close() {
+      await Promise.all([...remote.values()].map((item) => item.provider.close()));
       await local.close();
       await storage.close();
     },

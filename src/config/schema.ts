@@ -45,6 +45,8 @@ const timeoutsSchema = z.strictObject({
   firstToken: duration.optional(),
   /** The whole call, first byte to last. */
   total: duration.optional(),
+  /** Longest silence between two streamed chunks (provider level only). */
+  idle: duration.optional(),
 });
 
 /**
@@ -77,6 +79,10 @@ const providerSchema = z
       .strictObject({
         maxTokensField: z.enum(["max_tokens", "max_completion_tokens"]).optional(),
         streamUsage: z.boolean().optional(),
+        seedField: z.enum(["seed", "random_seed"]).optional(),
+        reasoningStyle: z.enum(["openai", "openrouter"]).optional(),
+        embeddingEncoding: z.enum(["float", "base64"]).optional(),
+        omitFields: z.array(z.string().min(1)).optional(),
       })
       .optional(),
   })

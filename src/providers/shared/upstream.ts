@@ -75,6 +75,27 @@ export function retryAfterSeconds(headers: Record<string, string | string[] | un
   return Number.isNaN(date) ? undefined : Math.max(0, (date - now) / 1000);
 }
 
+/**
+ * Seconds to wait from a Google error body: Gemini answers 429 without a `Retry-After` header and
+ * says how long to wait only in a `google.rpc.RetryInfo` detail (`"retryDelay": "45.837s"`).
+ */
+export function googleRetryDelaySeconds(text: string): number | undefined {
+  try {
+    const body = JSON.parse(text) as { error?: { details?: unknown } } | Array<{ error?: { details?: unknown } }>;
+    const details = (Array.isArray(body) ? body[0]?.error?.details : body.error?.details) ?? [];
+    if (!Array.isArray(details)) return undefined;
+    for (const detail of details as Array<Record<string, unknown>>) {
+      const delay = detail["retryDelay"];
+      if (String(detail["@type"]).endsWith("google.rpc.RetryInfo") && typeof delay === "string" && /^\d+(\.\d+)?s$/.test(delay)) {
+        return Number(delay.slice(0, -1));
+      }
+    }
+  } catch {
+    // not JSON
+  }
+  return undefined;
+}
+
 /** Pulls a human message out of the common upstream error shapes (OpenAI, Anthropic, Gemini). */
 export function upstreamMessage(text: string): string | undefined {
   try {
@@ -108,7 +129,7 @@ export function upstreamHttpError(
   if (status === 429) {
     return new HearthError("rate_limited", `Upstream '${providerId}' is rate limiting (HTTP 429)${said}`, {
       ...options,
-      retryAfterSeconds: retryAfterSeconds(headers),
+      retryAfterSeconds: retryAfterSeconds(headers) ?? googleRetryDelaySeconds(bodyText),
     });
   }
   if (status === 401 || status === 403) {
@@ -119,7 +140,7 @@ export function upstreamHttpError(
   if (status === 503 || status === 529) {
     return new HearthError("overloaded", `Upstream '${providerId}' is overloaded (HTTP ${status})${said}`, {
       ...options,
-      retryAfterSeconds: retryAfterSeconds(headers),
+      retryAfterSeconds: retryAfterSeconds(headers) ?? googleRetryDelaySeconds(bodyText),
     });
   }
   if (status >= 500) return new HearthError("upstream_error", `Upstream '${providerId}' failed (HTTP ${status})${said}`, options);

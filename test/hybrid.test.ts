@@ -1,7 +1,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import Anthropic from "@anthropic-ai/sdk";
-import { GoogleGenAI } from "@google/genai";
+import { FunctionCallingConfigMode, GoogleGenAI } from "@google/genai";
 import OpenAI from "openai";
 import { startMockAnthropic, type MockAnthropic } from "./support/mock-vendors/anthropic.ts";
 import { startMockGemini, type MockGemini } from "./support/mock-vendors/gemini.ts";
@@ -215,6 +215,7 @@ describe("routes", () => {
       assert.equal(response.response.headers.get("x-hearth-model"), "local-llama/local");
     }
     assert.equal(geminiVendor.requests.length, 2, "after two failures the vendor is skipped");
+    geminiVendor.reset();
   });
 
   test("an upstream credential failure does not leak the key", async () => {
@@ -233,4 +234,89 @@ describe("routes", () => {
       await bad.close();
     }
   });
+});
+
+/**
+ * Every official SDK against every kind of model: plain, streamed, tools and JSON. Mock vendors
+ * answer deterministically, so their text is checked exactly; the local model has random
+ * weights, so for it the checks are structural (forced tool calls and JSON are grammar-bound
+ * and must parse and match the schema).
+ */
+describe("SDK × model matrix", () => {
+  const models = ["local", "gpt", "claude", "gem"] as const;
+  const schema = { type: "object", properties: { ok: { type: "boolean" } }, required: ["ok"], additionalProperties: false };
+  const expectText = (model: string, text: string, said: string) => {
+    if (model !== "local") assert.match(text, new RegExp(`You said: ${said}`));
+  };
+
+  for (const model of models) {
+    test(`Responses API (openai SDK) → ${model}`, async () => {
+      const client = hearth.client;
+      const plain = await client.responses.create({ model, input: "hi responses", max_output_tokens: model === "local" ? 8 : 200 });
+      expectText(model, plain.output_text, "hi responses");
+      const stream = client.responses.stream({ model, input: "streamed responses", max_output_tokens: model === "local" ? 8 : 200 });
+      let deltas = "";
+      stream.on("response.output_text.delta", (event) => (deltas += event.delta));
+      const final = await stream.finalResponse();
+      assert.equal(final.output_text, deltas);
+      expectText(model, deltas, "streamed responses");
+      const tools = await client.responses.create({ model, input: "weather?", tools: [{ type: "function", ...weatherTool, strict: true }], tool_choice: "required", max_output_tokens: 256 });
+      const call = tools.output.find((item) => item.type === "function_call");
+      assert.ok(call?.type === "function_call");
+      assert.ok(["Paris", "Berlin"].includes((JSON.parse(call.arguments) as { city: string }).city));
+      const json = await client.responses.create({ model, input: "json", text: { format: { type: "json_schema", name: "a", schema, strict: true } }, max_output_tokens: 256 });
+      assert.equal(typeof (JSON.parse(json.output_text) as { ok: unknown }).ok, "boolean");
+    });
+
+    test(`Anthropic SDK → ${model}`, async () => {
+      const client = new Anthropic({ baseURL: hearth.url, apiKey: "unused", maxRetries: 0 });
+      const maxTokens = model === "local" ? 8 : 200;
+      const plain = await client.messages.create({ model, max_tokens: maxTokens, messages: [{ role: "user", content: "hi anthropic" }] });
+      expectText(model, plain.content.map((block) => (block.type === "text" ? block.text : "")).join(""), "hi anthropic");
+      const streamed = await client.messages.stream({ model, max_tokens: maxTokens, messages: [{ role: "user", content: "streamed anthropic" }] }).finalMessage();
+      expectText(model, streamed.content.map((block) => (block.type === "text" ? block.text : "")).join(""), "streamed anthropic");
+      const tools = await client.messages.create({
+        model,
+        max_tokens: 256,
+        tools: [{ name: weatherTool.name, description: weatherTool.description, input_schema: weatherTool.parameters as Anthropic.Tool.InputSchema }],
+        tool_choice: { type: "tool", name: "get_weather" },
+        messages: [{ role: "user", content: "weather?" }],
+      });
+      const use = tools.content.find((block) => block.type === "tool_use");
+      assert.ok(use?.type === "tool_use");
+      assert.ok(["Paris", "Berlin"].includes((use.input as { city: string }).city));
+      const json = await client.messages.create({
+        model,
+        max_tokens: 256,
+        messages: [{ role: "user", content: "json" }],
+        output_config: { format: { type: "json_schema", schema } },
+      });
+      const text = json.content.map((block) => (block.type === "text" ? block.text : "")).join("");
+      assert.equal(typeof (JSON.parse(text) as { ok: unknown }).ok, "boolean");
+    });
+
+    test(`Gemini SDK → ${model}`, async () => {
+      const client = new GoogleGenAI({ apiKey: "unused", httpOptions: { baseUrl: hearth.url } });
+      const maxOutputTokens = model === "local" ? 8 : 200;
+      const plain = await client.models.generateContent({ model, contents: "hi gemini", config: { maxOutputTokens } });
+      expectText(model, plain.text ?? "", "hi gemini");
+      let streamed = "";
+      for await (const chunk of await client.models.generateContentStream({ model, contents: "streamed gemini", config: { maxOutputTokens } })) streamed += chunk.text ?? "";
+      expectText(model, streamed, "streamed gemini");
+      const tools = await client.models.generateContent({
+        model,
+        contents: "weather?",
+        config: {
+          maxOutputTokens: 256,
+          tools: [{ functionDeclarations: [{ name: weatherTool.name, description: weatherTool.description, parametersJsonSchema: weatherTool.parameters }] }],
+          toolConfig: { functionCallingConfig: { mode: FunctionCallingConfigMode.ANY } },
+        },
+      });
+      const call = tools.functionCalls?.[0];
+      assert.equal(call?.name, "get_weather");
+      assert.ok(["Paris", "Berlin"].includes(String(call?.args?.city)));
+      const json = await client.models.generateContent({ model, contents: "json", config: { maxOutputTokens: 256, responseMimeType: "application/json", responseJsonSchema: schema } });
+      assert.equal(typeof (JSON.parse(json.text ?? "") as { ok: unknown }).ok, "boolean");
+    });
+  }
 });

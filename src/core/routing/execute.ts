@@ -100,7 +100,8 @@ export async function runRouted<Target extends PlannedTarget, Result>(
   for (const target of ordered) {
     for (let retry = 0; ; retry++) {
       if (signal.aborted) throw toHearthError(signal.reason ?? new HearthError("aborted", "The request was aborted."));
-      if (!state.breakers.tryAcquire(target.key, policy.breaker)) {
+      // A plain model (infinite threshold) ignores circuits that a route sharing its target opened.
+      if (Number.isFinite(policy.breaker.failureThreshold) && !state.breakers.tryAcquire(target.key, policy.breaker)) {
         skipped += 1;
         break;
       }

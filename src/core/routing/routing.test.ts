@@ -165,6 +165,15 @@ describe("circuit breaker", () => {
     assert.equal(routing.breakers.state("p/a", settings), "closed");
   });
 
+  test("a plain model (no breaker) still reaches a target whose circuit a route opened", async () => {
+    const routing = state();
+    for (let index = 0; index < 3; index++) routing.breakers.failure("p/a", settings);
+    const plain = policy({ breaker: { failureThreshold: Number.POSITIVE_INFINITY, cooldownMs: 0 } });
+    const first = await runRouted(plain, [a], routing, never, async () => "one");
+    const second = await runRouted(plain, [a], routing, never, async () => "two");
+    assert.deepEqual([first.result, second.result], ["one", "two"], "two concurrent requests, no half-open gate");
+  });
+
   test("a failed trial opens the circuit again at once", () => {
     let now = 0;
     const breakers = new CircuitBreakers(() => now);

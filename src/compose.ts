@@ -11,7 +11,7 @@ import type { Logger } from "./core/logger.ts";
 import type { ModelInfo, ModelProvider } from "./spec/model.ts";
 import { findPulledModel, resolveHfTarget } from "./core/models/pull.ts";
 import { createApp } from "./http/app.ts";
-import { createLocalLlamaProvider } from "./providers/local-llama/index.ts";
+import type { LocalLlamaProvider } from "./providers/local-llama/index.ts";
 import { openSqliteStorage, type Storage } from "./storage/index.ts";
 import type { HearthApp } from "./http/kit.ts";
 
@@ -85,34 +85,41 @@ export async function compose(config: Config, logger: Logger): Promise<Compositi
   const models = await resolveModelFiles(config, logger);
   const threads = config.engine.threads === "auto" ? os.availableParallelism() : config.engine.threads;
 
-  const local = createLocalLlamaProvider({
-    models: models.map((model) => ({
-      name: model.name,
-      // A missing file fails at load time with a clear message naming the model and the path.
-      path: model.file,
-      contextSize: model.contextSize ?? 4096,
-      parallel: model.parallel,
-      threads: model.threads ?? threads,
-      gpuLayers: model.gpuLayers,
-      embedding: model.embedding ?? true,
-    })),
-    threads,
-    gpu: config.engine.gpu,
-    memoryBudgetBytes: memoryBudget(config),
-    idleTimeoutMs: config.engine.idleTimeout,
-    maxQueue: config.engine.maxQueue,
-  });
+  // The engine (node-llama-cpp and its native code) is loaded only when a local model is
+  // configured: a gateway in front of remote models stays small.
+  let local: LocalLlamaProvider | undefined;
+  if (models.length > 0) {
+    const { createLocalLlamaProvider } = await import("./providers/local-llama/index.ts");
+    local = createLocalLlamaProvider({
+      models: models.map((model) => ({
+        name: model.name,
+        // A missing file fails at load time with a clear message naming the model and the path.
+        path: model.file,
+        contextSize: model.contextSize ?? 4096,
+        parallel: model.parallel,
+        threads: model.threads ?? threads,
+        gpuLayers: model.gpuLayers,
+        embedding: model.embedding ?? true,
+      })),
+      threads,
+      gpu: config.engine.gpu,
+      memoryBudgetBytes: memoryBudget(config),
+      idleTimeoutMs: config.engine.idleTimeout,
+      maxQueue: config.engine.maxQueue,
+    });
+  }
+  const engine = local;
 
   const created = Math.floor(Date.now() / 1000);
   const localEntries = new Map<string, CatalogEntry>(
     models.map((model) => [
       model.name,
       {
-        info: local.modelInfo(model.name) as ModelInfo,
-        provider: local,
+        info: (engine as LocalLlamaProvider).modelInfo(model.name) as ModelInfo,
+        provider: engine as LocalLlamaProvider,
         defaults: model.defaults,
         created,
-        state: () => local.status().find((status) => status.name === model.name)?.state ?? "unloaded",
+        state: () => (engine as LocalLlamaProvider).status().find((status) => status.name === model.name)?.state ?? "unloaded",
       },
     ]),
   );
@@ -176,7 +183,7 @@ export async function compose(config: Config, logger: Logger): Promise<Compositi
     storage,
     async close() {
       await Promise.all([...remote.values()].map((item) => item.provider.close()));
-      await local.close();
+      await local?.close();
       await storage.close();
     },
   };

@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Context, Hono } from "hono";
 import type { Endpoint, Gateway, Generation, RequestContext } from "../core/gateway.ts";
 import type { Logger } from "../core/logger.ts";
 import { toOpenAIError } from "../dialects/openai/errors.ts";
 import { HearthError } from "../spec/errors.ts";
-import { readJsonBody } from "./body.ts";
+import { readJsonBody, readJsonBodyFromNode } from "./body.ts";
 import { eventStream, sseHeaders } from "./sse.ts";
 
 /** How a dialect writes an error body: each API answers failures in its own shape. */
@@ -108,7 +108,8 @@ export function createRouteKit(options: { gateway: Gateway; logger: Logger; maxB
     async parse(context, request, convert) {
       let body: unknown;
       try {
-        body = await readJsonBody(context.req.raw, options.maxBodyBytes);
+        const incoming = (context.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+        body = incoming !== undefined && !incoming.readableEnded ? await readJsonBodyFromNode(incoming, options.maxBodyBytes) : await readJsonBody(context.req.raw, options.maxBodyBytes);
         return convert(body);
       } catch (error) {
         const model = typeof body === "object" && body !== null && typeof (body as { model?: unknown }).model === "string" ? (body as { model: string }).model : "";

@@ -48,6 +48,7 @@ before(async () => {
     routes: [
       { name: "smart", targets: ["claude", "gpt", "local"], retries: { attempts: 0 } },
       { name: "closed-first", targets: ["gem", "local"], retries: { attempts: 0 }, circuitBreaker: { failureThreshold: 2, cooldown: "1m" } },
+      { name: "impatient", targets: [{ model: "gpt", timeouts: { firstToken: "300ms" } }, "claude"], retries: { attempts: 0 } },
     ],
   });
 });
@@ -216,6 +217,19 @@ describe("routes", () => {
     }
     assert.equal(geminiVendor.requests.length, 2, "after two failures the vendor is skipped");
     geminiVendor.reset();
+  });
+
+  test("a target slow to its first token is abandoned for the next one, before any byte reaches the client", async () => {
+    openaiVendor.reset();
+    openaiVendor.failNext({ kind: "slow-first-token", delayMs: 3_000 });
+    const response = await hearth.client.chat.completions.create({ model: "impatient", stream: true, messages: [{ role: "user", content: "quick" }] }).withResponse();
+    let text = "";
+    for await (const chunk of response.data) text += chunk.choices[0]?.delta.content ?? "";
+    assert.match(text, /You said: quick/);
+    assert.equal(response.response.headers.get("x-hearth-model"), "an/claude-sonnet-4-5");
+    const entry = await logFor(response.response.headers.get("x-request-id") ?? "");
+    assert.equal(entry.attempts, 2);
+    assert.equal(entry.status, 200);
   });
 
   test("an upstream credential failure does not leak the key", async () => {

@@ -189,24 +189,54 @@ export function createGateway(dependencies: GatewayDependencies) {
     };
   }
 
-  /** The signal one attempt runs under: the request's, the target's total timeout, and a local abort. */
-  function attemptSignal(context: RequestContext, target: RouteTarget): { signal: AbortSignal; controller: AbortController } {
+  interface AttemptSignal {
+    signal: AbortSignal;
+    /** Aborts this attempt only (first-token timeout); undefined when the target has no limits. */
+    controller: AbortController | undefined;
+    /** Detaches from the request's signal and stops the timer; call when the attempt is over. */
+    release(): void;
+  }
+
+  const nothingToRelease = (): void => undefined;
+
+  /**
+   * The signal one attempt runs under: the request's, plus the target's total timeout and a local
+   * abort when the target has limits. A plain listener and one timer, released when the attempt
+   * ends (AbortSignal.any/timeout would keep per-request state alive until garbage collection).
+   */
+  function attemptSignal(context: RequestContext, target: RouteTarget): AttemptSignal {
+    const { totalMs, firstTokenMs } = target.timeouts;
+    if (totalMs === undefined && firstTokenMs === undefined) return { signal: context.signal, controller: undefined, release: nothingToRelease };
     const controller = new AbortController();
-    const signals = [context.signal, controller.signal];
-    if (target.timeouts.totalMs !== undefined) signals.push(AbortSignal.timeout(target.timeouts.totalMs));
-    return { signal: AbortSignal.any(signals), controller };
+    const forward = (): void => controller.abort(context.signal.reason);
+    if (context.signal.aborted) forward();
+    else context.signal.addEventListener("abort", forward, { once: true });
+    const timer =
+      totalMs === undefined
+        ? undefined
+        : setTimeout(() => controller.abort(new HearthError("timeout", `'${target.key}' did not finish within its total timeout (${totalMs} ms).`)), totalMs);
+    return {
+      signal: controller.signal,
+      controller,
+      release() {
+        context.signal.removeEventListener("abort", forward);
+        clearTimeout(timer);
+      },
+    };
   }
 
   interface Started {
     iterator: AsyncIterator<StreamPart>;
     first: IteratorResult<StreamPart>;
+    release(): void;
   }
 
   /** Starts one attempt and waits for its first part, within the target's first-token limit. */
-  async function firstPart(call: () => AsyncIterable<StreamPart>, target: RouteTarget, controller: AbortController): Promise<Started> {
+  async function firstPart(call: () => AsyncIterable<StreamPart>, target: RouteTarget, attempt: AttemptSignal): Promise<Omit<Started, "release">> {
     const iterator = call()[Symbol.asyncIterator]();
     const limit = target.timeouts.firstTokenMs;
-    if (limit === undefined) return { iterator, first: await iterator.next() };
+    const controller = attempt.controller;
+    if (limit === undefined || controller === undefined) return { iterator, first: await iterator.next() };
     let timer: NodeJS.Timeout | undefined;
     const next = iterator.next();
     const expired = new Promise<never>((_, reject) => {
@@ -243,8 +273,13 @@ export function createGateway(dependencies: GatewayDependencies) {
         routing,
         context.signal,
         async (target) => {
-          const { signal, controller } = attemptSignal(context, target);
-          return firstPart(() => call(target.entry, signal), target, controller);
+          const attempt = attemptSignal(context, target);
+          try {
+            return { ...(await firstPart(() => call(target.entry, attempt.signal), target, attempt)), release: attempt.release };
+          } catch (error) {
+            attempt.release();
+            throw error;
+          }
         },
         attempts,
       );
@@ -254,7 +289,7 @@ export function createGateway(dependencies: GatewayDependencies) {
       throw failure;
     }
     const { target, failures, settle } = routed;
-    const { iterator, first } = routed.result;
+    const { iterator, first, release } = routed.result;
     let consumed = false;
     return {
       entry: target.entry,
@@ -291,6 +326,7 @@ export function createGateway(dependencies: GatewayDependencies) {
           // The 200 header is already out; the status logged is what the client saw, 499 if it left.
           // A client that left may surface as any error the provider rethrows (e.g. Node's "premature close").
           const clientLeft = !finished && (failure === undefined || failure.code === "aborted" || (context.signal.aborted && failure.code !== "timeout"));
+          release();
           settle(clientLeft ? new HearthError("aborted", "The client left.") : failure);
           log(context, name, {
             status: clientLeft ? 499 : failure === undefined ? 200 : failure.status,
@@ -323,8 +359,12 @@ export function createGateway(dependencies: GatewayDependencies) {
         routing,
         context.signal,
         async (target) => {
-          const { signal } = attemptSignal(context, target);
-          return run(target.entry, signal);
+          const attempt = attemptSignal(context, target);
+          try {
+            return await run(target.entry, attempt.signal);
+          } finally {
+            attempt.release();
+          }
         },
         attempts,
       );

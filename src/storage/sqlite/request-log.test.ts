@@ -68,6 +68,20 @@ describe("SQLite request log", () => {
     });
   });
 
+  test("a batch larger than one multi-row statement (70 rows) keeps every row and field", async () => {
+    await withStorage(manual, async (storage) => {
+      const inputs = Array.from({ length: 70 }, (_, index) =>
+        entry({ id: `bulk-${String(index).padStart(3, "0")}`, time: 1_700_000_000_000 + index, inputTokens: index, route: index % 2 === 0 ? null : "r", attempts: 1 + (index % 3) }),
+      );
+      for (const input of inputs) storage.requestLog.append(input);
+      await storage.requestLog.flush();
+      const stored = await storage.requestLog.query({ limit: 100 });
+      assert.equal(stored.length, 70);
+      const byId = new Map(stored.map((row) => [row.id, row]));
+      for (const input of inputs) assert.deepEqual(byId.get(input.id as string), input);
+    });
+  });
+
   test("the store fills in a time-ordered UUIDv7 id and the append time when they are missing", async () => {
     await withStorage(manual, async (storage) => {
       const before = Date.now();

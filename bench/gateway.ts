@@ -246,6 +246,8 @@ async function startHearth(workDirectory: string, upstreamPort: number, profileD
     name: "hearth",
     args: [
       ...(profileDirectory === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDirectory}`]),
+      // The same V8 setting `npm start` and bin/hearth.js use.
+      "--max-semi-space-size=8",
       "src/cli/main.ts",
       "serve",
       "--config",

@@ -45,4 +45,13 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE request_log ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
     `,
   },
+  {
+    version: 3,
+    name: "drop-request-id-index",
+    // Nothing queries by request id yet, and random ids made every insert touch a random page of
+    // this index: appending 100,000 entries cost 26–30 µs per row with it, 7–8 µs without.
+    sql: `
+      DROP INDEX IF EXISTS request_log_request_id;
+    `,
+  },
 ];

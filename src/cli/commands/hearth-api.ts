@@ -90,7 +90,7 @@ export function toSingleLine(text: string): string {
 }
 
 const hearthModelSchema = z.object({
-  state: z.enum(["loaded", "unloaded", "loading"]).optional().catch(undefined),
+  state: z.enum(["loaded", "unloaded", "loading", "available"]).optional().catch(undefined),
   provider: z.string().optional().catch(undefined),
   locality: z.string().optional().catch(undefined),
 });

@@ -38,7 +38,7 @@ const hearthModels = [
     created: 1,
     owned_by: "openai",
     context_length: 128000,
-    hearth: { state: "unloaded", provider: "openai", locality: "remote" },
+    hearth: { state: "available", provider: "openai", locality: "third-party" },
   },
   { id: "plain-openai-model", object: "model", created: 1, owned_by: "someone" },
   { id: "bare-model", object: "model", created: 1 },

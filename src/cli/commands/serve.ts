@@ -75,6 +75,7 @@ export async function serveCommand(options: ServeOptions, env: Environment): Pro
   }
   logger.info(`Hearth ${version} listening on ${server.url}`, {
     models: config.models.map((model) => model.name),
+    ...(config.routes.length > 0 ? { routes: config.routes.map((route) => route.name) } : {}),
     dataDir: config.dataDir,
     auth: config.server.apiKeys.length > 0,
   });

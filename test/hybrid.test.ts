@@ -149,6 +149,21 @@ describe("Anthropic and Gemini SDKs through Hearth", () => {
     assert.equal(counted.input_tokens, local.usage.input_tokens);
   });
 
+  test("Responses input_tokens counts what the model will see, or says plainly it cannot", async () => {
+    const created = await hearth.client.responses.create({ model: "local", instructions: "Be brief.", input: "count me", max_output_tokens: 4 });
+    const counted = await hearth.client.responses.inputTokens.count({ model: "local", instructions: "Be brief.", input: "count me" });
+    assert.equal(counted.object, "response.input_tokens");
+    assert.equal(counted.input_tokens, created.usage?.input_tokens);
+    const claude = await hearth.client.responses.inputTokens.count({ model: "claude", input: "count me" });
+    assert.ok(claude.input_tokens > 0, "an Anthropic upstream counts with its own endpoint");
+    await assert.rejects(hearth.client.responses.inputTokens.count({ model: "gpt", input: "x" }), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.APIError);
+      assert.equal(error.status, 400);
+      assert.match(error.message, /cannot count tokens/);
+      return true;
+    });
+  });
+
   test("the Gemini SDK gets answers from a mock vendor and the local model", async () => {
     const client = new GoogleGenAI({ apiKey: "unused", httpOptions: { baseUrl: hearth.url } });
     const answer = await client.models.generateContent({ model: "gpt", contents: "bonjour" });

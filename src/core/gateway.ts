@@ -63,6 +63,7 @@ export type Endpoint =
   | "completions"
   | "embeddings"
   | "responses"
+  | "responses.input_tokens"
   | "messages"
   | "messages.count_tokens"
   | "gemini.generate_content"

@@ -28,6 +28,12 @@ const notStored = (id: string) =>
   new HearthError("not_found", `No response '${id}': Hearth does not store responses (its /v1/responses is stateless), so they cannot be retrieved, listed, cancelled or deleted.`);
 
 /** `POST /v1/responses` (OpenAI Responses API, stateless) and clear answers for its stored-response routes. */
+function withoutStream(body: unknown): unknown {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return body;
+  const { stream: _stream, ...rest } = body as Record<string, unknown>;
+  return rest;
+}
+
 export function registerResponsesRoutes(app: HearthApp, kit: RouteKit): void {
   const { gateway } = kit;
 
@@ -44,6 +50,15 @@ export function registerResponsesRoutes(app: HearthApp, kit: RouteKit): void {
     }
     const writer = new ResponsesStreamWriter(identity, parsed.echo);
     return kit.streamResponse(responsesEvents(generation, writer), request, served);
+  });
+
+  // Registered before /v1/responses/:id so "input_tokens" is not taken for a response id.
+  app.post("/v1/responses/input_tokens", async (context) => {
+    const request = kit.requestContext(context, "responses.input_tokens");
+    // The same body as a create call; streaming and output limits do not change the count.
+    const parsed = await kit.parse(context, request, (body) => fromResponsesBody(withoutStream(body)));
+    const counted = await gateway.countTokens(parsed.request, request);
+    return context.json({ object: "response.input_tokens", input_tokens: counted.inputTokens }, 200, kit.servedHeaders(counted));
   });
 
   app.all("/v1/responses", (context) =>

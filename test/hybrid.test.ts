@@ -48,6 +48,7 @@ before(async () => {
     routes: [
       { name: "smart", targets: ["claude", "gpt", "local"], retries: { attempts: 0 } },
       { name: "closed-first", targets: ["gem", "local"], retries: { attempts: 0 }, circuitBreaker: { failureThreshold: 2, cooldown: "1m" } },
+      { name: "spread", strategy: "loadbalance", targets: ["gpt", "claude"] },
       { name: "impatient", targets: [{ model: "gpt", timeouts: { firstToken: "300ms" } }, "claude"], retries: { attempts: 0 } },
     ],
   });
@@ -232,6 +233,18 @@ describe("routes", () => {
     }
     assert.equal(geminiVendor.requests.length, 2, "after two failures the vendor is skipped");
     geminiVendor.reset();
+  });
+
+  test("a loadbalance route spreads requests over its targets and says which one answered", async () => {
+    const served = new Map<string, number>();
+    for (let index = 0; index < 24; index++) {
+      const response = await hearth.client.chat.completions.create({ model: "spread", messages: [{ role: "user", content: "spread" }] }).withResponse();
+      assert.match(response.data.choices[0]?.message.content ?? "", /You said: spread/);
+      const target = response.response.headers.get("x-hearth-model") ?? "";
+      served.set(target, (served.get(target) ?? 0) + 1);
+    }
+    // Equal weights on an idle gateway: a fair draw per request (all 24 on one side has odds ~1e-7).
+    assert.deepEqual([...served.keys()].sort(), ["an/claude-sonnet-4-5", "oa/gpt-4o-mini"]);
   });
 
   test("a target slow to its first token is abandoned for the next one, before any byte reaches the client", async () => {

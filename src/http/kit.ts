@@ -33,7 +33,7 @@ export interface RouteKit {
   logger: Logger;
   requestContext(context: HearthContext, endpoint: Endpoint): ActiveRequest;
   /** Reads and converts the JSON body; failures are logged against the request log and rethrown. */
-  parse<T>(context: HearthContext, request: RequestContext, convert: (body: unknown) => T): Promise<T>;
+  parse<T>(context: HearthContext, request: RequestContext, convert: (body: unknown) => T, model?: string): Promise<T>;
   /** An SSE response whose body pulls events on demand and cancels the request when the client leaves. */
   streamResponse(events: AsyncIterable<Uint8Array>, request: ActiveRequest, headers: Record<string, string>): Response;
   /** Headers that tell the client which target served it. */
@@ -157,14 +157,16 @@ export function createRouteKit(options: { gateway: Gateway; logger: Logger; maxB
       };
     },
 
-    async parse(context, request, convert) {
+    async parse(context, request, convert, modelFromPath) {
       let body: unknown;
       try {
         const incoming = (context.env as { incoming?: IncomingMessage } | undefined)?.incoming;
         body = incoming !== undefined && !incoming.readableEnded ? await readJsonBodyFromNode(incoming, options.maxBodyBytes) : await readJsonBody(context.req.raw, options.maxBodyBytes);
         return convert(body);
       } catch (error) {
-        const model = typeof body === "object" && body !== null && typeof (body as { model?: unknown }).model === "string" ? (body as { model: string }).model : "";
+        // Gemini names the model in the path; the other dialects in the body.
+        const model =
+          modelFromPath ?? (typeof body === "object" && body !== null && typeof (body as { model?: unknown }).model === "string" ? (body as { model: string }).model : "");
         gateway.recordFailure(request, model, error);
         throw error;
       }

@@ -128,7 +128,7 @@ export function registerGeminiRoutes(app: HearthApp, kit: RouteKit): void {
     }
     const request = kit.requestContext(context, "gemini.generate_content");
     request.stream = stream;
-    const chatRequest = await kit.parse(context, request, (body) => fromGenerateContentBody(model, body));
+    const chatRequest = await kit.parse(context, request, (body) => fromGenerateContentBody(model, body), model);
     const generation = await gateway.chat(chatRequest, request);
     const served = kit.servedHeaders(generation);
     if (!stream) {
@@ -143,14 +143,14 @@ export function registerGeminiRoutes(app: HearthApp, kit: RouteKit): void {
 
   async function countTokens(context: HearthContext, model: string): Promise<Response> {
     const request = kit.requestContext(context, "gemini.count_tokens");
-    const chatRequest = await kit.parse(context, request, (body) => fromCountTokensBody(model, body));
+    const chatRequest = await kit.parse(context, request, (body) => fromCountTokensBody(model, body), model);
     const counted = await gateway.countTokens(chatRequest, request);
     return context.json(toCountTokensResponse(counted.inputTokens), 200, kit.servedHeaders(counted));
   }
 
   async function embed(context: HearthContext, model: string, batch: boolean): Promise<Response> {
     const request = kit.requestContext(context, "gemini.embed_content");
-    const parsed = await kit.parse(context, request, (body) => (batch ? fromBatchEmbedContentsBody(model, body) : fromEmbedContentBody(model, body)));
+    const parsed = await kit.parse(context, request, (body) => (batch ? fromBatchEmbedContentsBody(model, body) : fromEmbedContentBody(model, body)), model);
     const served = await gateway.embed(parsed.request, request);
     const response = batch ? toBatchEmbedContentsResponse(served.result, parsed.dimensions) : toEmbedContentResponse(served.result, parsed.dimensions);
     return context.json(response, 200, kit.servedHeaders(served));

@@ -126,7 +126,7 @@ export function createSqliteRequestLog(database: Database.Database, options: Sql
   );
   // Rows go in 32 at a time: one statement call per 32 rows costs far less than 32 calls.
   const rowsPerStatement = 32;
-  const insertMany = database.prepare<unknown[]>(
+  const insertMany = database.prepare<[unknown[]]>(
     `INSERT INTO request_log (id, time, request_id, endpoint, model, provider, stream, status, error_code,
        input_tokens, output_tokens, latency_ms, time_to_first_token_ms, route, target, attempts)
      VALUES ${Array.from({ length: rowsPerStatement }, () => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
@@ -134,9 +134,8 @@ export function createSqliteRequestLog(database: Database.Database, options: Sql
   const insertAll = database.transaction((batch: readonly Row[]) => {
     let index = 0;
     for (; index + rowsPerStatement <= batch.length; index += rowsPerStatement) {
-      const values: unknown[] = [];
-      for (let offset = index; offset < index + rowsPerStatement; offset++) values.push(...(batch[offset] as Row));
-      insertMany.run(...values);
+      // better-sqlite3 binds an array's elements in order: no 512-argument spread.
+      insertMany.run(batch.slice(index, index + rowsPerStatement).flat());
     }
     for (; index < batch.length; index++) insert.run(...(batch[index] as Row));
   });

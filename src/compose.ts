@@ -8,10 +8,11 @@ import { createGeminiProvider } from "./providers/gemini/index.ts";
 import { createOpenAIProvider } from "./providers/openai/index.ts";
 import { createGateway, type CatalogEntry, type Gateway, type ModelCatalog } from "./core/gateway.ts";
 import type { Logger } from "./core/logger.ts";
-import type { ModelInfo, ModelProvider } from "./spec/model.ts";
+import type { ModelInfo } from "./spec/model.ts";
 import { findPulledModel, resolveHfTarget } from "./core/models/pull.ts";
 import { createApp } from "./http/app.ts";
 import type { LocalLlamaProvider } from "./providers/local-llama/index.ts";
+import type { RemoteProvider } from "./providers/shared/options.ts";
 import { openSqliteStorage, type Storage } from "./storage/index.ts";
 import type { HearthApp } from "./http/kit.ts";
 
@@ -50,8 +51,6 @@ async function resolveModelFiles(config: Config, logger: Logger): Promise<Array<
   }
   return resolved;
 }
-
-type RemoteProvider = ModelProvider & { close(): Promise<void> };
 
 /** One client (and keep-alive pool) per configured provider. */
 function createRemoteProvider(provider: ProviderConfig): RemoteProvider {

@@ -1,5 +1,6 @@
 import { HearthError } from "../../spec/errors.ts";
-import type { CallOptions, ChatRequest, CompletionRequest, EmbeddingRequest, EmbeddingResult, ModelProvider, StreamPart } from "../../spec/model.ts";
+import type { CallOptions, ChatRequest, CompletionRequest, EmbeddingRequest, EmbeddingResult, StreamPart } from "../../spec/model.ts";
+import type { RemoteProvider, RemoteProviderOptions } from "../shared/options.ts";
 import { createUpstreamClient } from "../shared/upstream.ts";
 import { defaultMaxTokens, fromMessage, MessagesStreamReader, toCountTokensBody, toMessagesRequest } from "./convert.ts";
 import type { WireMessage } from "./wire.ts";
@@ -9,38 +10,20 @@ export const defaultBaseUrl = "https://api.anthropic.com";
 /** The `anthropic-version` whose wire format this provider speaks. */
 export const defaultApiVersion = "2023-06-01";
 
-export interface AnthropicProviderOptions {
-  /** Provider id, used in error messages and logs. */
-  id: string;
+export interface AnthropicProviderOptions extends RemoteProviderOptions {
   /**
    * The API root, without `/v1` (a trailing `/v1` is tolerated and dropped). Default
-   * https://api.anthropic.com; set it for a proxy or a compatible server.
+   * https://api.anthropic.com; set it for a proxy or a compatible server. The key goes as `x-api-key`.
    */
   baseUrl?: string | undefined;
-  /** Sent as `x-api-key`. Never appears in error messages. */
-  apiKey?: string | undefined;
   /** `anthropic-version` header. Default 2023-06-01. */
   apiVersion?: string | undefined;
-  /** Extra headers on every request (e.g. `anthropic-beta`). */
-  headers?: Record<string, string> | undefined;
-  connectTimeoutMs?: number | undefined;
-  /**
-   * Longest wait for the first part of the answer (text, reasoning or a tool call); for a
-   * non-streamed call, for the whole answer.
-   */
-  firstTokenTimeoutMs?: number | undefined;
-  /** Longest silence mid-answer. */
-  idleTimeoutMs?: number | undefined;
-  /** Keep-alive connections to the API. Default 128. */
-  maxConnections?: number | undefined;
   /** `max_tokens` for requests that set none (Anthropic requires it). Default 4096. */
   defaultMaxTokens?: number | undefined;
 }
 
 /** An Anthropic Messages API provider; `close()` ends its connection pool. */
-export interface AnthropicProvider extends ModelProvider {
-  close(): Promise<void>;
-}
+export type AnthropicProvider = RemoteProvider;
 
 function apiRoot(baseUrl: string): string {
   return baseUrl.replace(/\/+$/, "").replace(/\/v1$/, "");

@@ -5,9 +5,9 @@ import type {
   CompletionRequest,
   EmbeddingRequest,
   EmbeddingResult,
-  ModelProvider,
   StreamPart,
 } from "../../spec/model.ts";
+import type { RemoteProvider, RemoteProviderOptions } from "../shared/options.ts";
 import { createUpstreamClient, upstreamHttpError, type UpstreamClient } from "../shared/upstream.ts";
 import {
   createResponseConverter,
@@ -19,30 +19,14 @@ import {
 } from "./convert.ts";
 
 /** How to reach Google's Generative Language API (or anything that speaks it). */
-export interface GeminiProviderOptions {
-  /** Provider id from the config; names the upstream in errors. */
-  id: string;
-  /** Default https://generativelanguage.googleapis.com */
+export interface GeminiProviderOptions extends RemoteProviderOptions {
+  /** Default https://generativelanguage.googleapis.com. The key goes as the `x-goog-api-key` header, never in the URL, so it cannot leak into access logs. */
   baseUrl?: string | undefined;
   /** Default v1beta: function calling with JSON Schema, thinking and signatures live there. */
   apiVersion?: string | undefined;
-  /** Sent as the `x-goog-api-key` header, never in the URL, so it cannot leak into access logs. */
-  apiKey?: string | undefined;
-  /** Extra headers on every request (a proxy's own auth, for instance). */
-  headers?: Record<string, string> | undefined;
-  connectTimeoutMs?: number | undefined;
-  /** Longest wait for the response headers; Gemini sends them with the first chunk. */
-  firstTokenTimeoutMs?: number | undefined;
-  /** Longest silence between two chunks of an answer. */
-  idleTimeoutMs?: number | undefined;
-  /** Open connections kept to the upstream (default 128). */
-  maxConnections?: number | undefined;
 }
 
-/** A Gemini provider owns a connection pool; `close()` releases it. */
-export interface GeminiProvider extends ModelProvider {
-  close(): Promise<void>;
-}
+export type GeminiProvider = RemoteProvider;
 
 /** `batchEmbedContents` takes at most this many texts per call. */
 const embedBatchSize = 100;

@@ -6,9 +6,9 @@ import type {
   CompletionRequest,
   EmbeddingRequest,
   EmbeddingResult,
-  ModelProvider,
   StreamPart,
 } from "../../spec/model.ts";
+import type { RemoteProvider, RemoteProviderOptions } from "../shared/options.ts";
 import { SseDecoder } from "../shared/sse-decoder.ts";
 import { createUpstreamClient, upstreamNetworkError, type UpstreamClient } from "../shared/upstream.ts";
 import {
@@ -29,29 +29,13 @@ import {
  * Ollama, llama-server, LM Studio, OpenRouter, Mistral, Groq, Together). docs/providers.md
  * lists each server's base URL and quirks.
  */
-export interface OpenAIProviderOptions {
-  /** The provider's name in config; appears in error messages. */
-  id: string;
-  /** Ends in the API version path, e.g. https://api.openai.com/v1 or http://localhost:11434/v1. */
+export interface OpenAIProviderOptions extends RemoteProviderOptions {
+  /** Ends in the API version path, e.g. https://api.openai.com/v1 or http://localhost:11434/v1. The key goes as `Authorization: Bearer`; leave it out for servers without auth (Ollama, LM Studio). */
   baseUrl: string;
-  /** Sent as `Authorization: Bearer <key>`; leave out for servers without auth (Ollama, LM Studio). */
-  apiKey?: string | undefined;
-  /** Extra headers on every request (OpenRouter's HTTP-Referer / X-Title, an org or project id...). */
-  headers?: Record<string, string> | undefined;
-  connectTimeoutMs?: number | undefined;
-  /** Longest wait for the response headers: roughly the first token when streaming, the whole answer when not. */
-  firstTokenTimeoutMs?: number | undefined;
-  /** Longest silence between two chunks of a response body. */
-  idleTimeoutMs?: number | undefined;
-  /** Keep-alive connections to the upstream (default 128). */
-  maxConnections?: number | undefined;
   quirks?: OpenAIQuirks | undefined;
 }
 
-export interface OpenAIProvider extends ModelProvider {
-  /** Closes the connection pool. */
-  close(): Promise<void>;
-}
+export type OpenAIProvider = RemoteProvider;
 
 /** After `[DONE]` the body is read to its end so the connection goes back to the pool; a server that keeps it open this long loses it. */
 const drainAfterDoneMs = 1_000;

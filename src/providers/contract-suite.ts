@@ -92,7 +92,7 @@ export function providerContract(name: string, setup: () => Promise<ContractFixt
       for (const stream of [true, false]) {
         const parts = await drain(
           provider.chat(
-            ask(model, { messages: [{ role: "user", content: "Weather in Paris, celsius?" }], tools: [weatherTool], toolChoice: "required", maxTokens: 64 }),
+            ask(model, { messages: [{ role: "user", content: "Weather in Paris, celsius?" }], tools: [weatherTool], toolChoice: "required", maxTokens: 256 }),
             { signal: never, stream },
           ),
         );

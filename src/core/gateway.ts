@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { HearthError, toHearthError } from "../spec/errors.ts";
 import type {
   ChatRequest,
@@ -143,7 +142,6 @@ export function createGateway(dependencies: GatewayDependencies) {
   function log(context: RequestContext, model: string, outcome: Outcome): void {
     const finishedAt = now();
     requestLog.append({
-      id: randomUUID(),
       time: context.receivedAt,
       requestId: context.requestId,
       endpoint: context.endpoint,

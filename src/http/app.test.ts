@@ -14,7 +14,7 @@ import { createApp } from "./app.ts";
 type Script = (signal: AbortSignal) => AsyncGenerator<StreamPart>;
 
 function harness(script: Script, options: { requestTimeoutMs?: number } = {}) {
-  const log: RequestLogEntry[] = [];
+  const log: Array<Omit<RequestLogEntry, "id">> = [];
   const provider: ModelProvider = {
     id: "scripted",
     chat: (_request, call) => script(call.signal),

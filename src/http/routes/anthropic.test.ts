@@ -12,7 +12,7 @@ import { HearthError, toHearthError } from "../../spec/errors.ts";
 import type { ChatRequest, ModelProvider, StreamPart } from "../../spec/model.ts";
 import { createRouteKit, errorResponse, openAIErrorFormat, type Environment } from "../kit.ts";
 import { listen, type RunningServer } from "../serve.ts";
-import { registerAnthropicRoutes } from "./anthropic.ts";
+import { registerAnthropicRoutes, useAnthropicErrorFormat } from "./anthropic.ts";
 
 // The Anthropic dialect end to end: a small app (the same middleware as app.ts) with a scripted
 // provider, driven over a real socket by the official @anthropic-ai/sdk client.
@@ -22,7 +22,7 @@ type Script = (signal: AbortSignal) => AsyncGenerator<StreamPart>;
 let script: Script = async function* () {};
 let countResult: () => Promise<number> = async () => 0;
 const received: ChatRequest[] = [];
-const log: RequestLogEntry[] = [];
+const log: Array<Omit<RequestLogEntry, "id">> = [];
 
 const provider: ModelProvider = {
   id: "scripted",
@@ -63,6 +63,7 @@ function buildApp() {
   app.notFound((context) =>
     errorResponse(new HearthError("not_found", `Unknown endpoint: ${context.req.method} ${context.req.path}`), undefined, context.get("errorFormat") ?? openAIErrorFormat),
   );
+  useAnthropicErrorFormat(app);
   registerAnthropicRoutes(app, createRouteKit({ gateway, logger: silentLogger, maxBodyBytes: 100_000, requestTimeoutMs: 30_000 }));
   return app;
 }

@@ -37,7 +37,7 @@ const state: {
   chats: ChatRequest[];
   embeds: EmbeddingRequest[];
   headers: Headers[];
-  log: RequestLogEntry[];
+  log: Array<Omit<RequestLogEntry, "id">>;
 } = { script: textScript(""), chats: [], embeds: [], headers: [], log: [] };
 
 const provider: ModelProvider = {

@@ -30,7 +30,7 @@ function textScript(...texts: string[]): Script {
 
 let script: Script = textScript("Hello");
 let received: ChatRequest[] = [];
-const log: RequestLogEntry[] = [];
+const log: Array<Omit<RequestLogEntry, "id">> = [];
 
 const provider: ModelProvider = {
   id: "scripted",

@@ -5,7 +5,7 @@ import type { Logger } from "../core/logger.ts";
 import { HearthError, toHearthError } from "../spec/errors.ts";
 import type { Next } from "hono";
 import { createRouteKit, errorResponse, openAIErrorFormat, type Environment, type HearthApp, type HearthContext } from "./kit.ts";
-import { anthropicErrorFormat, anthropicPaths, registerAnthropicRoutes } from "./routes/anthropic.ts";
+import { registerAnthropicRoutes, useAnthropicErrorFormat } from "./routes/anthropic.ts";
 import { registerGeminiRoutes, useGeminiErrorFormat } from "./routes/gemini.ts";
 import { registerOpenAIRoutes } from "./routes/openai.ts";
 import { registerResponsesRoutes } from "./routes/responses.ts";
@@ -53,7 +53,7 @@ export function createApp(dependencies: AppDependencies): HearthApp {
   });
 
   // Each dialect answers every error on its paths (auth included) in its own shape.
-  for (const path of anthropicPaths) app.use(path, anthropicErrorFormat);
+  useAnthropicErrorFormat(app);
   useGeminiErrorFormat(app);
 
   if (keyDigests.length > 0) {

@@ -6,13 +6,9 @@ import { HearthError } from "../spec/errors.ts";
  * refused before reading, and a chunked body is cut off the moment it passes the cap.
  */
 export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
-  const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
-  const type = request.headers.get("content-type");
-  if (type !== null && type !== "" && !/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
-    throw new HearthError("invalid_request", `Send the body as application/json (got ${type.split(";")[0]}).`);
-  }
-  if (request.body === null) throw new HearthError("invalid_json", "The request body is empty; send a JSON object.");
+  const refused = refuseByHeaders(request.headers.get("content-length"), request.headers.get("content-type"), maxBytes);
+  if (refused !== undefined) throw refused;
+  if (request.body === null) throw emptyBody();
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = request.body.getReader();
@@ -26,13 +22,8 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
     }
     chunks.push(value);
   }
-  if (size === 0) throw new HearthError("invalid_json", "The request body is empty; send a JSON object.");
-  const text = Buffer.concat(chunks, size).toString("utf8");
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new HearthError("invalid_json", `The request body is not valid JSON: ${(error as Error).message}`);
-  }
+  if (size === 0) throw emptyBody();
+  return parseJson(Buffer.concat(chunks, size).toString("utf8"));
 }
 
 /**
@@ -40,12 +31,8 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
  * skips building a web ReadableStream around the socket for every request.
  */
 export function readJsonBodyFromNode(incoming: IncomingMessage, maxBytes: number): Promise<unknown> {
-  const declared = incoming.headers["content-length"];
-  if (declared !== undefined && Number(declared) > maxBytes) return Promise.reject(tooLarge(maxBytes));
-  const type = incoming.headers["content-type"];
-  if (type !== undefined && type !== "" && !/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
-    return Promise.reject(new HearthError("invalid_request", `Send the body as application/json (got ${type.split(";")[0]}).`));
-  }
+  const refused = refuseByHeaders(incoming.headers["content-length"] ?? null, incoming.headers["content-type"] ?? null, maxBytes);
+  if (refused !== undefined) return Promise.reject(refused);
   return new Promise<unknown>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -68,12 +55,11 @@ export function readJsonBodyFromNode(incoming: IncomingMessage, maxBytes: number
     };
     const onEnd = () => {
       cleanup();
-      if (size === 0) return reject(new HearthError("invalid_json", "The request body is empty; send a JSON object."));
-      const text = chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks, size).toString("utf8");
+      if (size === 0) return reject(emptyBody());
       try {
-        resolve(JSON.parse(text) as unknown);
+        resolve(parseJson(chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks, size).toString("utf8")));
       } catch (error) {
-        reject(new HearthError("invalid_json", `The request body is not valid JSON: ${(error as Error).message}`));
+        reject(error);
       }
     };
     const onError = (error: Error) => {
@@ -88,6 +74,27 @@ export function readJsonBodyFromNode(incoming: IncomingMessage, maxBytes: number
     incoming.on("error", onError);
     incoming.on("close", onClose);
   });
+}
+
+/** What the headers alone settle: a declared size over the cap, or a body that is not JSON. */
+function refuseByHeaders(declaredLength: string | null, type: string | null, maxBytes: number): HearthError | undefined {
+  if (declaredLength !== null && Number(declaredLength) > maxBytes) return tooLarge(maxBytes);
+  if (type !== null && type !== "" && !/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
+    return new HearthError("invalid_request", `Send the body as application/json (got ${type.split(";")[0]}).`);
+  }
+  return undefined;
+}
+
+function emptyBody(): HearthError {
+  return new HearthError("invalid_json", "The request body is empty; send a JSON object.");
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new HearthError("invalid_json", `The request body is not valid JSON: ${(error as Error).message}`);
+  }
 }
 
 function tooLarge(maxBytes: number): HearthError {

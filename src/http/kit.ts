@@ -9,7 +9,11 @@ import { readJsonBody, readJsonBodyFromNode } from "./body.ts";
 import { eventStream, sseHeaders } from "./sse.ts";
 
 /** How a dialect writes an error body: each API answers failures in its own shape. */
-export type ErrorFormatter = (error: HearthError) => unknown;
+/**
+ * How a dialect writes an error: its body, and — where the dialect's status differs from the
+ * shared code table (Anthropic answers overloaded with 529) — its status.
+ */
+export type ErrorFormatter = ((error: HearthError) => unknown) & { status?: ((error: HearthError) => number) | undefined };
 
 export interface Environment {
   Variables: { requestId: string; errorFormat: ErrorFormatter };
@@ -113,7 +117,7 @@ export function errorResponse(error: HearthError, requestId: string | undefined,
   if (requestId !== undefined) headers["x-request-id"] = requestId;
   if (error.retryAfterSeconds !== undefined) headers["retry-after"] = String(Math.max(1, Math.ceil(error.retryAfterSeconds)));
   // 499 is a log-only status: a client that went away reads nothing, but keep the wire valid.
-  const status = error.status === 499 ? 400 : error.status;
+  const status = error.status === 499 ? 400 : (format.status?.(error) ?? error.status);
   return new Response(JSON.stringify(format(error)), { status, headers });
 }
 

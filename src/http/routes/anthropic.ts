@@ -1,11 +1,10 @@
-import type { MiddlewareHandler } from "hono";
 import { anthropicStatus, toAnthropicError } from "../../dialects/anthropic/errors.ts";
 import { fromCountTokensBody, fromMessagesBody } from "../../dialects/anthropic/messages.ts";
 import { toAnthropicMessage } from "../../dialects/anthropic/response.ts";
 import { MessageStreamWriter, type AnthropicStreamEvent } from "../../dialects/anthropic/stream.ts";
 import { HearthError, toHearthError } from "../../spec/errors.ts";
 import { collect, type StreamPart } from "../../spec/model.ts";
-import { responseId, type Environment, type HearthApp, type HearthContext, type RouteKit } from "../kit.ts";
+import { responseId, type ErrorFormatter, type HearthApp, type RouteKit } from "../kit.ts";
 
 const encoder = new TextEncoder();
 
@@ -34,39 +33,29 @@ export async function* anthropicEvents(source: AsyncIterable<StreamPart>, writer
 /** The paths this dialect owns; errors on them (auth, 404, 405...) are written in Anthropic's shape. */
 export const anthropicPaths = ["/v1/messages", "/v1/messages/*"] as const;
 
-/** Switches the error body format to Anthropic's; mount it before any middleware that can fail. */
-export const anthropicErrorFormat: MiddlewareHandler<Environment> = async (context, next) => {
-  context.set("errorFormat", toAnthropicError);
-  await next();
-};
+/** Anthropic's error body, and its 529 for overloaded. */
+export const anthropicErrorFormat: ErrorFormatter = Object.assign((error: HearthError) => toAnthropicError(error), { status: anthropicStatus });
 
 /**
- * Errors keep the shared handler (logging, headers) except where this dialect's status differs
- * from the shared table: overloaded is 529 here, which Anthropic SDKs map to OverloadedError.
+ * Switches errors on the dialect's paths to Anthropic's format. Mount it before any middleware
+ * that can fail (authentication), so those failures answer in Anthropic's shape too.
  */
-function withAnthropicStatus(kit: RouteKit, handler: (context: HearthContext) => Promise<Response>) {
-  return async (context: HearthContext): Promise<Response> => {
-    try {
-      return await handler(context);
-    } catch (error) {
-      const failure = toHearthError(error);
-      const status = anthropicStatus(failure);
-      if (status === failure.status) throw error;
-      const response = kit.errorResponse(failure, context.get("requestId"), toAnthropicError);
-      return new Response(response.body, { status, headers: response.headers });
-    }
-  };
+export function useAnthropicErrorFormat(app: HearthApp): void {
+  for (const path of anthropicPaths) {
+    app.use(path, async (context, next) => {
+      context.set("errorFormat", anthropicErrorFormat);
+      await next();
+    });
+  }
 }
 
 /** `POST /v1/messages` (streamed or not) and `POST /v1/messages/count_tokens`. */
 export function registerAnthropicRoutes(app: HearthApp, kit: RouteKit): void {
   const { gateway } = kit;
 
-  for (const path of anthropicPaths) app.use(path, anthropicErrorFormat);
-
   app.post(
     "/v1/messages",
-    withAnthropicStatus(kit, async (context) => {
+    async (context) => {
       const request = kit.requestContext(context, "messages");
       const parsed = await kit.parse(context, request, fromMessagesBody);
       request.stream = parsed.stream;
@@ -78,22 +67,22 @@ export function registerAnthropicRoutes(app: HearthApp, kit: RouteKit): void {
         return context.json(toAnthropicMessage(identity, result), 200, served);
       }
       return kit.streamResponse(anthropicEvents(generation, new MessageStreamWriter(identity)), request, served);
-    }),
+    },
   );
 
   app.post(
     "/v1/messages/count_tokens",
-    withAnthropicStatus(kit, async (context) => {
+    async (context) => {
       const request = kit.requestContext(context, "messages.count_tokens");
       const parsed = await kit.parse(context, request, fromCountTokensBody);
       const counted = await gateway.countTokens(parsed, request);
       return context.json({ input_tokens: counted.inputTokens }, 200, kit.servedHeaders(counted));
-    }),
+    },
   );
 
   for (const path of ["/v1/messages", "/v1/messages/count_tokens"]) {
     app.all(path, (context) => {
-      const response = kit.errorResponse(new HearthError("method_not_allowed", `Use POST for ${path}.`), context.get("requestId"), toAnthropicError);
+      const response = kit.errorResponse(new HearthError("method_not_allowed", `Use POST for ${path}.`), context.get("requestId"), anthropicErrorFormat);
       response.headers.set("allow", "POST");
       return response;
     });

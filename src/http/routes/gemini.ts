@@ -109,7 +109,6 @@ export function useGeminiErrorFormat(app: HearthApp): void {
  */
 export function registerGeminiRoutes(app: HearthApp, kit: RouteKit): void {
   const { gateway } = kit;
-  useGeminiErrorFormat(app);
 
   const listings = (): GeminiModelListing[] => [
     ...gateway.catalog.list().map((entry) => ({ ...entry.info, countsTokens: entry.provider.countTokens !== undefined })),

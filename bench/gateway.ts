@@ -38,7 +38,7 @@ import {
   verdictLabel,
   type Verdict,
 } from "./gateway/verdicts.ts";
-import { createProgress, type Progress } from "./progress.ts";
+import { createProgress, stopOnSignals, type Progress } from "./progress.ts";
 import { freePort, processCpuMilliseconds } from "./server-process.ts";
 import { ratio } from "./statistics.ts";
 import { formatNumber, formatTable } from "./table.ts";
@@ -246,7 +246,7 @@ async function startHearth(workDirectory: string, upstreamPort: number, profileD
     name: "hearth",
     args: [
       ...(profileDirectory === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDirectory}`]),
-      // The same V8 setting `npm start` and bin/hearth.js use.
+      // The same V8 setting `npm start` uses.
       "--max-semi-space-size=8",
       "src/cli/main.ts",
       "serve",
@@ -756,15 +756,7 @@ export function formatSoakReport(result: SoakResult): string {
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const progress = createProgress();
-  const stop = (signal: NodeJS.Signals) => {
-    progress.clear();
-    process.stderr.write(`\n${signal}: stopping\n`);
-    killChildren();
-    process.exit(signal === "SIGINT" ? 130 : 143);
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
-  process.once("exit", killChildren);
+  stopOnSignals(progress, killChildren);
   try {
     if (options.soak !== undefined) {
       const result = await runSoak(options, progress);

@@ -19,7 +19,7 @@ import { HttpPath, measureConcurrentStreams, type ConcurrencyMeasurement } from 
 import { defaultLlamaBenchBinary, killLlamaBenchProcesses, runLlamaBench, type LlamaBenchResult } from "./llama-bench.ts";
 import type { StreamMeasurement } from "./measurement.ts";
 import { describeModelFile, ensureGeneratedModel, formatBytes, type BenchModel, type PresetName } from "./model-file.ts";
-import { createProgress, type Progress } from "./progress.ts";
+import { createProgress, stopOnSignals, type Progress } from "./progress.ts";
 import { killServers, startServer, type ServerProcess } from "./server-process.ts";
 import { median, ratio } from "./statistics.ts";
 import { formatNumber, formatRatio, formatSignedMilliseconds, formatTable, plural } from "./table.ts";
@@ -601,16 +601,10 @@ export function formatReport(result: LocalBenchResult): string {
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const progress = createProgress();
-  const stop = (signal: NodeJS.Signals) => {
-    progress.clear();
-    process.stderr.write(`\n${signal}: stopping\n`);
+  stopOnSignals(progress, () => {
     killServers();
     killLlamaBenchProcesses();
-    process.exit(signal === "SIGINT" ? 130 : 143);
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
-  process.once("exit", killServers);
+  });
   try {
     const result = await runLocalBench(options, progress);
     process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : `\n${formatReport(result)}\n`);

@@ -41,3 +41,19 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
 
 /** A progress sink that prints nothing (for tests and library use). */
 export const silentProgress: Progress = { line() {}, status() {}, clear() {} };
+
+/**
+ * Ctrl-C / SIGTERM end a benchmark cleanly: the progress line is cleared, the processes it
+ * started are ended (also on any other exit), and the exit code says which signal it was.
+ */
+export function stopOnSignals(progress: Progress, endProcesses: () => void): void {
+  const stop = (signal: NodeJS.Signals) => {
+    progress.clear();
+    process.stderr.write(`\n${signal}: stopping\n`);
+    endProcesses();
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  process.once("exit", endProcesses);
+}

@@ -1,5 +1,5 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
-// --max-semi-space-size=8: V8 otherwise grows the young generation to ~130 MB under gateway load
-// (RSS ~300 MB instead of ~230 MB) for no measurable gain; see docs/benchmarks.md.
+#!/usr/bin/env node
+// A plain shebang: `env -S` (needed to pass V8 flags here) is not portable to every platform npm
+// supports. `npm start` runs the server with --max-semi-space-size=8 (docs/decisions/0007).
 // Node 24 runs the TypeScript sources directly (type stripping); no build step.
 import "../src/cli/main.ts";

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { dataTypes } from "../core/guardrails/data-types.ts";
 import { parse as parseYaml } from "yaml";
 import { configSchema, type Config } from "./schema.ts";
 import type { Environment } from "./env.ts";
@@ -141,6 +142,10 @@ export function loadConfig(overrides: ConfigOverrides, env: Environment, cwd: st
   for (const model of config.models) {
     if (model.path !== undefined) model.path = path.resolve(base, expandHome(model.path));
   }
+  for (const dictionary of config.policy?.dictionaries ?? []) {
+    if (dictionary.file !== undefined) dictionary.file = path.resolve(base, expandHome(dictionary.file));
+  }
+
   checkReferences(config, file ?? "configuration", env);
   // Keys named by variable are read here, the one place that sees the environment.
   for (const provider of config.providers) {
@@ -178,6 +183,28 @@ export function checkReferences(config: Config, where: string, env: Environment)
     routes.add(route.name);
     for (const target of route.targets) {
       if (!models.has(target.model)) fail(`routes.${route.name}.targets: "${target.model}" is not a configured model.`);
+    }
+  }
+  const policy = config.policy;
+  if (policy !== undefined) {
+    if (policy.localModel !== undefined && !models.has(policy.localModel) && !routes.has(policy.localModel)) {
+      fail(`policy.localModel: "${policy.localModel}" is not a configured model or route.`);
+    }
+    // A rule naming a data class nothing reports would silently never match: refuse it.
+    const known = new Set<string>([...Object.keys(dataTypes), "pii", "secret", "dictionary", "name", ...policy.dictionaries.map((dictionary) => dictionary.type)]);
+    const names = new Set<string>();
+    for (const [index, rule] of policy.rules.entries()) {
+      if (names.has(rule.name)) fail(`policy.rules[${index}]: the name "${rule.name}" is used twice.`);
+      names.add(rule.name);
+      for (const name of rule.when.data ?? []) {
+        if (!known.has(name)) fail(`policy.rules.${rule.name}.when.data: "${name}" is not a data type, a category (pii, secret, dictionary, name) or a dictionary type.`);
+      }
+      for (const model of rule.when.models ?? []) {
+        if (!model.endsWith("*") && !models.has(model) && !routes.has(model)) fail(`policy.rules.${rule.name}.when.models: "${model}" is not a configured model or route.`);
+      }
+    }
+    for (const name of policy.disable) {
+      if (!(name in dataTypes)) fail(`policy.disable: "${name}" is not a built-in data type.`);
     }
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
@@ -26,6 +27,90 @@ const duration = z.union([z.number(), z.string()]).transform((value, context) =>
 
 const positiveInt = z.number().int().positive();
 
+const publicName = z.string().min(1).regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, "use letters, digits and . _ : / -");
+
+const keySecret = z.string().min(16, "API keys must be at least 16 characters");
+
+/**
+ * A client key: the bare key, or the key with a name and team that policy rules (and later
+ * budgets) match on. A bare key is named `key-<first 8 hex digits of its SHA-256>`, so logs and
+ * explanations can refer to it without showing it.
+ */
+const apiKeySchema = z
+  .union([keySecret.transform((key) => ({ key, name: undefined as string | undefined, team: undefined as string | undefined })), z.strictObject({ key: keySecret, name: z.string().min(1).optional(), team: z.string().min(1).optional() })])
+  .transform((entry) => ({ key: entry.key, name: entry.name ?? `key-${createHash("sha256").update(entry.key).digest("hex").slice(0, 8)}`, team: entry.team }));
+
+const dataClassName = z.string().regex(/^[a-z][a-z0-9_]*$/, "a data type (email, iban...), a category (pii, secret, dictionary, name) or a dictionary type, in snake_case");
+
+const policyAction = z.enum(["allow", "redact", "route_local", "block", "review"]);
+
+/** Conditions of a policy rule; every condition given must hold (lists match any of their entries). */
+const ruleConditionsSchema = z.strictObject({
+  /** Data types or categories found in the request. A rule with `data` is evaluated per data class found. */
+  data: z.array(dataClassName).min(1).optional(),
+  /** Client key names (server.apiKeys[].name). */
+  keys: z.array(z.string().min(1)).min(1).optional(),
+  teams: z.array(z.string().min(1)).min(1).optional(),
+  /** Public model or route names the client asked for; `*` at the end matches a prefix. */
+  models: z.array(z.string().min(1)).min(1).optional(),
+  /** Attributes of the target the request would go to. */
+  destination: z
+    .strictObject({
+      locality: z.array(z.enum(["in-process", "self-hosted", "third-party"])).min(1).optional(),
+      /** Every tag listed must be in the provider's `trust`. */
+      trust: z.array(z.string().min(1)).min(1).optional(),
+      /** The provider lacks at least one of these tags. */
+      notTrust: z.array(z.string().min(1)).min(1).optional(),
+      region: z.array(z.string().min(1)).min(1).optional(),
+    })
+    .optional(),
+  /** Request tags (the `x-hearth-tags` header, comma-separated). */
+  tags: z.array(z.string().min(1)).min(1).optional(),
+  /** Estimated prompt tokens (characters ÷ 4). */
+  tokens: z.strictObject({ over: z.number().int().min(0).optional(), under: z.number().int().min(1).optional() }).optional(),
+});
+
+const policyRuleSchema = z.strictObject({
+  name: z.string().min(1).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits and . _ -"),
+  when: ruleConditionsSchema.prefault({}),
+  action: policyAction,
+});
+
+/** What leaves the building: detection settings, dictionaries and the rules (docs/policy.md). */
+const policySchema = z.strictObject({
+  /** Findings below this confidence are ignored. */
+  minimumConfidence: z.number().min(0).max(1).default(0.5),
+  /** Data types whose recognizers are switched off. */
+  disable: z.array(dataClassName).default([]),
+  /** User dictionaries: customer lists, project code names, employee names. */
+  dictionaries: z
+    .array(
+      z
+        .strictObject({
+          type: dataClassName,
+          terms: z.array(z.string().min(1)).default([]),
+          /** A text file with one term per line (relative to the config file). */
+          file: z.string().min(1).optional(),
+          fuzzy: z.boolean().default(false),
+        })
+        .refine((entry) => entry.terms.length > 0 || entry.file !== undefined, { message: "give `terms` or `file`" }),
+    )
+    .default([]),
+  rules: z.array(policyRuleSchema).default([]),
+  /** The action when no rule matches. */
+  default: policyAction.default("allow"),
+  /** The model a `route_local` request goes to when its own route has no local target. */
+  localModel: publicName.optional(),
+  /** The `trust` tag that makes a self-hosted provider count as local for `route_local`. */
+  localTrust: z.string().min(1).default("trusted"),
+  review: z
+    .strictObject({
+      /** How long a held request waits for a reviewer before it is refused. */
+      timeout: duration.default(600_000),
+    })
+    .prefault({}),
+});
+
 const generationDefaults = z.strictObject({
   temperature: z.number().min(0).max(2).optional(),
   topP: z.number().gt(0).max(1).optional(),
@@ -35,7 +120,6 @@ const generationDefaults = z.strictObject({
 
 export const gpuSetting = z.union([z.literal(false), z.enum(["off", "auto", "cuda", "vulkan", "metal"])]).transform((value) => (value === "off" ? false : value));
 
-const publicName = z.string().min(1).regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, "use letters, digits and . _ : / -");
 
 /** Per-call time limits; a route's or target's values win over its provider's. */
 const timeoutsSchema = z.strictObject({
@@ -67,6 +151,14 @@ const providerSchema = z
     headers: z.record(z.string(), z.string()).default({}),
     /** Where data sent to this provider goes; policy rules (and audit) key on it. */
     locality: z.enum(["self-hosted", "third-party"]).default("third-party"),
+    /**
+     * What the organisation has agreed with this provider, as tags policy rules match on, e.g.
+     * `zero-retention`, `dpa`, `trusted` (a self-hosted server tagged with policy.localTrust counts
+     * as local for `route_local`).
+     */
+    trust: z.array(z.string().min(1)).default([]),
+    /** Where the provider processes data, e.g. `eu`, `us`; policy rules may match on it. */
+    region: z.string().min(1).optional(),
     timeouts: timeoutsSchema.prefault({}),
     /** Keep-alive connections per upstream origin. */
     maxConnections: positiveInt.max(4096).default(128),
@@ -176,7 +268,7 @@ export const configSchema = z.strictObject({
       host: z.string().min(1).default("127.0.0.1"),
       port: z.number().int().min(0).max(65535).default(8411),
       /** Bearer keys accepted from clients. Required when binding beyond loopback. */
-      apiKeys: z.array(z.string().min(16, "API keys must be at least 16 characters")).default([]),
+      apiKeys: z.array(apiKeySchema).default([]),
       maxBodyBytes: bytes.default(8_000_000),
       /** Longest a single request may run, first byte to last. */
       requestTimeout: duration.default(600_000),
@@ -202,6 +294,7 @@ export const configSchema = z.strictObject({
   providers: z.array(providerSchema).default([]),
   models: z.array(modelSchema).default([]),
   routes: z.array(routeSchema).default([]),
+  policy: policySchema.optional(),
 });
 
 export type Config = z.output<typeof configSchema>;
@@ -209,3 +302,6 @@ export type ModelConfig = Config["models"][number];
 export type ProviderConfig = Config["providers"][number];
 export type RouteConfig = Config["routes"][number];
 export type ConfigInput = z.input<typeof configSchema>;
+export type PolicyConfig = z.output<typeof policySchema>;
+export type PolicyRuleConfig = PolicyConfig["rules"][number];
+export type ApiKeyConfig = Config["server"]["apiKeys"][number];

@@ -10,6 +10,7 @@ import type {
   StreamPart,
   Usage,
 } from "../spec/model.ts";
+import type { Guard, GuardedRequest, RequestKind } from "./policy/guard.ts";
 import type { RequestLogSink } from "./request-log.ts";
 import { createRoutingState, runRouted, type AttemptRecord, type RoutePolicy, type RoutingState } from "./routing/execute.ts";
 
@@ -67,11 +68,22 @@ export type Endpoint =
   | "messages.count_tokens"
   | "gemini.generate_content"
   | "gemini.count_tokens"
-  | "gemini.embed_content";
+  | "gemini.embed_content"
+  | "policy.explain";
+
+/** Who sent a request: the client key's name (never the key) and team. */
+export interface Caller {
+  key: string;
+  team?: string | undefined;
+}
 
 export interface RequestContext {
   requestId: string;
   endpoint: Endpoint;
+  /** Undefined when authentication is off (loopback without keys). */
+  caller?: Caller | undefined;
+  /** Request tags from `x-hearth-tags`; policy rules match on them. */
+  tags?: readonly string[] | undefined;
   stream: boolean;
   /** Fires when the client goes away or the request times out. */
   signal: AbortSignal;
@@ -88,6 +100,8 @@ export interface GatewayDependencies {
   routing?: RoutingState | undefined;
   /** Monotonic milliseconds (performance.now by default). */
   now?: () => number;
+  /** Policy enforcement (sensitive data, routing restrictions, review); none = everything allowed. */
+  guard?: Guard | undefined;
 }
 
 /** A started generation: the first part is already known, so request errors surfaced before any byte was sent. */
@@ -98,6 +112,8 @@ export interface Generation extends AsyncIterable<StreamPart> {
   readonly route?: string | undefined;
   /** Failed attempts before this target answered (retries and fallbacks). */
   readonly failures: readonly AttemptRecord[];
+  /** What the policy did ("allow", "redact:email", "route_local"...); undefined without a policy. */
+  readonly policy?: string | undefined;
 }
 
 /** The status a failure is logged with: 499 when the client left, else the error's own. */
@@ -112,7 +128,7 @@ function statusOf(error: HearthError, signal: AbortSignal): number {
  */
 export function createGateway(dependencies: GatewayDependencies) {
   const now = dependencies.now ?? (() => performance.now());
-  const { catalog, requestLog } = dependencies;
+  const { catalog, requestLog, guard } = dependencies;
   const routing = dependencies.routing ?? createRoutingState();
 
   function resolve(name: string, capability: keyof ModelInfo["capabilities"]): { route: ResolvedRoute; targets: RouteTarget[] } {
@@ -256,13 +272,58 @@ export function createGateway(dependencies: GatewayDependencies) {
     }
   }
 
-  async function generate(
-    name: string,
-    capability: "chat" | "completion",
-    call: (entry: CatalogEntry, signal: AbortSignal) => AsyncIterable<StreamPart>,
+  interface Screened<Request> {
+    targets: RouteTarget[];
+    /** The request for one target (redacted where the policy says) and the answer's restorer. */
+    prepare(target: RouteTarget): { request: Request; restore(parts: AsyncIterable<StreamPart>): AsyncIterable<StreamPart> };
+    policy?: string | undefined;
+  }
+
+  /** Applies the policy to a resolved request; failures (blocked, denied) are logged and thrown. */
+  async function screen<Request extends GuardedRequest>(
+    kind: RequestKind,
+    request: Request,
+    context: RequestContext,
+    route: ResolvedRoute,
+    targets: RouteTarget[],
+  ): Promise<Screened<Request>> {
+    if (guard === undefined) return { targets, prepare: () => ({ request, restore: (parts) => parts }) };
+    try {
+      const plan = await guard.plan(kind, request, context, route, targets);
+      const redacted = new Set<string>();
+      return {
+        targets: plan.targets,
+        prepare(target) {
+          const prepared = plan.prepare(target);
+          for (const type of prepared.redacted) redacted.add(type);
+          return prepared;
+        },
+        get policy() {
+          return redacted.size > 0 ? `redact:${[...redacted].join(",")}` : plan.summary;
+        },
+      };
+    } catch (error) {
+      const failure = toHearthError(error);
+      log(context, request.model, { status: statusOf(failure, context.signal), errorCode: failure.code, route });
+      throw failure;
+    }
+  }
+
+  async function generate<Request extends ChatRequest | CompletionRequest>(
+    kind: "chat" | "completion",
+    request: Request,
+    invoke: (entry: CatalogEntry, request: Request, signal: AbortSignal) => AsyncIterable<StreamPart>,
     context: RequestContext,
   ): Promise<Generation> {
-    const { route, targets } = resolveLogged(name, capability, context);
+    const name = request.model;
+    const resolved = resolveLogged(name, kind, context);
+    const { route } = resolved;
+    const screened = await screen(kind, request, context, route, resolved.targets);
+    const targets = screened.targets;
+    const call = (target: RouteTarget, signal: AbortSignal): AsyncIterable<StreamPart> => {
+      const prepared = screened.prepare(target);
+      return prepared.restore(invoke(target.entry, prepared.request, signal));
+    };
     let routed;
     const attempts: AttemptRecord[] = [];
     try {
@@ -274,7 +335,7 @@ export function createGateway(dependencies: GatewayDependencies) {
         async (target) => {
           const attempt = attemptSignal(context, target);
           try {
-            return { ...(await firstPart(() => call(target.entry, attempt.signal), target, attempt)), release: attempt.release };
+            return { ...(await firstPart(() => call(target, attempt.signal), target, attempt)), release: attempt.release };
           } catch (error) {
             attempt.release();
             throw error;
@@ -294,6 +355,7 @@ export function createGateway(dependencies: GatewayDependencies) {
       entry: target.entry,
       route: route.isRoute ? route.name : undefined,
       failures,
+      policy: guard === undefined ? undefined : screened.policy,
       async *[Symbol.asyncIterator]() {
         if (consumed) throw new Error("A generation can be read once.");
         consumed = true;
@@ -342,14 +404,19 @@ export function createGateway(dependencies: GatewayDependencies) {
   }
 
   /** For calls that answer at once (embeddings, token counts): route, run, log. */
-  async function oneShot<Result>(
-    name: string,
+  async function oneShot<Request extends GuardedRequest, Result>(
+    kind: RequestKind,
+    request: Request,
     capability: keyof ModelInfo["capabilities"],
     context: RequestContext,
-    run: (entry: CatalogEntry, signal: AbortSignal) => Promise<Result>,
+    run: (entry: CatalogEntry, request: Request, signal: AbortSignal) => Promise<Result>,
     usageOf: (result: Result) => Usage,
-  ): Promise<{ entry: CatalogEntry; route?: string | undefined; result: Result }> {
-    const { route, targets } = resolveLogged(name, capability, context);
+  ): Promise<{ entry: CatalogEntry; route?: string | undefined; result: Result; policy?: string | undefined }> {
+    const name = request.model;
+    const resolved = resolveLogged(name, capability, context);
+    const { route } = resolved;
+    const screened = await screen(kind, request, context, route, resolved.targets);
+    const targets = screened.targets;
     const attempts: AttemptRecord[] = [];
     try {
       const routed = await runRouted(
@@ -360,7 +427,7 @@ export function createGateway(dependencies: GatewayDependencies) {
         async (target) => {
           const attempt = attemptSignal(context, target);
           try {
-            return await run(target.entry, attempt.signal);
+            return await run(target.entry, screened.prepare(target).request, attempt.signal);
           } finally {
             attempt.release();
           }
@@ -369,7 +436,7 @@ export function createGateway(dependencies: GatewayDependencies) {
       );
       routed.settle();
       log(context, name, { status: 200, errorCode: null, usage: usageOf(routed.result), route, target: routed.target, attempts: routed.failures.length + 1 });
-      return { entry: routed.target.entry, route: route.isRoute ? route.name : undefined, result: routed.result };
+      return { entry: routed.target.entry, route: route.isRoute ? route.name : undefined, result: routed.result, policy: guard === undefined ? undefined : screened.policy };
     } catch (error) {
       const failure = toHearthError(error);
       log(context, name, { status: statusOf(failure, context.signal), errorCode: failure.code, route, target: lastTarget(targets, attempts), attempts: attempts.length });
@@ -380,43 +447,51 @@ export function createGateway(dependencies: GatewayDependencies) {
   return {
     catalog,
     recordFailure,
+    guard,
+
+    /** The resolved targets a model name stands for (policy explanations). */
+    targetsOf(name: string, capability: keyof ModelInfo["capabilities"]): { route: ResolvedRoute; targets: RouteTarget[] } {
+      return resolve(name, capability);
+    },
 
     chat(request: ChatRequest, context: RequestContext): Promise<Generation> {
       const stream = context.stream;
-      return generate(request.model, "chat", (entry, signal) => entry.provider.chat(withDefaults(request, entry), { signal, stream }), context);
+      return generate("chat", request, (entry, prepared, signal) => entry.provider.chat(withDefaults(prepared, entry), { signal, stream }), context);
     },
 
     complete(request: CompletionRequest, context: RequestContext): Promise<Generation> {
       const stream = context.stream;
-      return generate(request.model, "completion", (entry, signal) => entry.provider.complete(withDefaults(request, entry), { signal, stream }), context);
+      return generate("completion", request, (entry, prepared, signal) => entry.provider.complete(withDefaults(prepared, entry), { signal, stream }), context);
     },
 
     embed(request: EmbeddingRequest, context: RequestContext) {
       return oneShot(
-        request.model,
+        "embedding",
+        request,
         "embedding",
         context,
-        (entry, signal) => entry.provider.embed({ ...request, model: entry.upstreamModel ?? entry.info.name }, { signal }),
+        (entry, prepared, signal) => entry.provider.embed({ ...prepared, model: entry.upstreamModel ?? entry.info.name }, { signal }),
         (result: EmbeddingResult) => ({ inputTokens: result.usage.inputTokens, outputTokens: 0 }),
       );
     },
 
     /** Counts a chat request's prompt tokens on the model that would serve it (no generation). */
-    async countTokens(request: ChatRequest, context: RequestContext): Promise<{ entry: CatalogEntry; route?: string | undefined; inputTokens: number }> {
+    async countTokens(request: ChatRequest, context: RequestContext): Promise<{ entry: CatalogEntry; route?: string | undefined; inputTokens: number; policy?: string | undefined }> {
       const served = await oneShot(
-        request.model,
+        "chat",
+        request,
         "chat",
         context,
-        async (entry, signal) => {
+        async (entry, prepared, signal) => {
           const count = entry.provider.countTokens;
           if (count === undefined) {
             throw new HearthError("unsupported", `The model '${request.model}' (provider ${entry.provider.id}) cannot count tokens.`, { param: "model" });
           }
-          return count.call(entry.provider, withDefaults(request, entry), { signal });
+          return count.call(entry.provider, withDefaults(prepared, entry), { signal });
         },
         (inputTokens: number) => ({ inputTokens, outputTokens: 0 }),
       );
-      return { entry: served.entry, route: served.route, inputTokens: served.result };
+      return { entry: served.entry, route: served.route, inputTokens: served.result, policy: served.policy };
     },
   };
 }

@@ -1,6 +1,6 @@
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { Hono } from "hono";
-import type { Gateway } from "../core/gateway.ts";
+import type { Caller, Gateway } from "../core/gateway.ts";
 import type { Logger } from "../core/logger.ts";
 import { HearthError, toHearthError } from "../spec/errors.ts";
 import type { Next } from "hono";
@@ -8,6 +8,7 @@ import { createRouteKit, errorResponse, openAIErrorFormat, type Environment, typ
 import { registerAnthropicRoutes, useAnthropicErrorFormat } from "./routes/anthropic.ts";
 import { registerGeminiRoutes, useGeminiErrorFormat } from "./routes/gemini.ts";
 import { registerOpenAIRoutes } from "./routes/openai.ts";
+import { registerPolicyRoutes } from "./routes/policy.ts";
 import { registerResponsesRoutes } from "./routes/responses.ts";
 
 export interface AppDependencies {
@@ -16,8 +17,8 @@ export interface AppDependencies {
   version: string;
   maxBodyBytes: number;
   requestTimeoutMs: number;
-  /** Bearer keys; empty means no authentication (only allowed on loopback, see serve). */
-  apiKeys: readonly string[];
+  /** Client keys; empty means no authentication (only allowed on loopback, see serve). */
+  apiKeys: ReadonlyArray<{ key: string; name: string; team?: string | undefined }>;
 }
 
 function digest(text: string): Buffer {
@@ -40,7 +41,7 @@ function bearerToken(request: Request): string | undefined {
 /** Builds the HTTP application; it holds no state of its own beyond what it is given. */
 export function createApp(dependencies: AppDependencies): HearthApp {
   const { gateway, logger } = dependencies;
-  const keyDigests = dependencies.apiKeys.map(digest);
+  const keys = dependencies.apiKeys.map((entry) => ({ digest: digest(entry.key), caller: { key: entry.name, team: entry.team } }));
   const app = new Hono<Environment>();
   const kit = createRouteKit(dependencies);
 
@@ -56,7 +57,7 @@ export function createApp(dependencies: AppDependencies): HearthApp {
   useAnthropicErrorFormat(app);
   useGeminiErrorFormat(app);
 
-  if (keyDigests.length > 0) {
+  if (keys.length > 0) {
     app.use("/v1/*", authenticate);
     app.use("/v1beta/*", authenticate);
   }
@@ -64,10 +65,15 @@ export function createApp(dependencies: AppDependencies): HearthApp {
   async function authenticate(context: HearthContext, next: Next): Promise<void> {
     const token = bearerToken(context.req.raw);
     const presented = token === undefined ? undefined : digest(token);
-    const valid = presented !== undefined && keyDigests.some((key) => timingSafeEqual(key, presented));
-    if (!valid) {
+    // Every key is compared (no early exit), so timing does not tell which position matched.
+    let caller: Caller | undefined;
+    if (presented !== undefined) {
+      for (const key of keys) if (timingSafeEqual(key.digest, presented)) caller = key.caller;
+    }
+    if (caller === undefined) {
       throw new HearthError("unauthorized", token === undefined ? "Missing API key: send `Authorization: Bearer <key>`." : "Invalid API key.");
     }
+    context.set("caller", caller);
     await next();
   }
 
@@ -90,6 +96,7 @@ export function createApp(dependencies: AppDependencies): HearthApp {
   registerOpenAIRoutes(app, kit);
   registerAnthropicRoutes(app, kit);
   registerResponsesRoutes(app, kit);
+  registerPolicyRoutes(app, kit);
 
   for (const path of ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"]) {
     app.all(path, (context) => errorResponse(new HearthError("method_not_allowed", `Use POST for ${path}.`), context.get("requestId"), openAIErrorFormat));

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Context, Hono } from "hono";
-import type { Endpoint, Gateway, Generation, RequestContext } from "../core/gateway.ts";
+import type { Caller, Endpoint, Gateway, Generation, RequestContext } from "../core/gateway.ts";
 import type { Logger } from "../core/logger.ts";
 import { toOpenAIError } from "../dialects/openai/errors.ts";
 import { HearthError } from "../spec/errors.ts";
@@ -16,7 +16,7 @@ import { eventStream, sseHeaders } from "./sse.ts";
 export type ErrorFormatter = ((error: HearthError) => unknown) & { status?: ((error: HearthError) => number) | undefined };
 
 export interface Environment {
-  Variables: { requestId: string; errorFormat: ErrorFormatter };
+  Variables: { requestId: string; errorFormat: ErrorFormatter; caller: Caller | undefined };
 }
 
 export type HearthApp = Hono<Environment>;
@@ -41,7 +41,7 @@ export interface RouteKit {
   /** An SSE response whose body pulls events on demand and cancels the request when the client leaves. */
   streamResponse(events: AsyncIterable<Uint8Array>, request: ActiveRequest, headers: Record<string, string>): Response;
   /** Headers that tell the client which target served it. */
-  servedHeaders(generation: { entry: Generation["entry"]; route?: string | undefined }): Record<string, string>;
+  servedHeaders(generation: { entry: Generation["entry"]; route?: string | undefined; policy?: string | undefined }): Record<string, string>;
   errorResponse(error: HearthError, requestId: string | undefined, format: ErrorFormatter): Response;
 }
 
@@ -152,6 +152,8 @@ export function createRouteKit(options: { gateway: Gateway; logger: Logger; maxB
       return {
         requestId: context.get("requestId"),
         endpoint,
+        caller: context.get("caller"),
+        tags: requestTags(context.req.header("x-hearth-tags")),
         stream: false,
         signal,
         startedAt: performance.now(),
@@ -194,7 +196,18 @@ export function createRouteKit(options: { gateway: Gateway; logger: Logger; maxB
     servedHeaders(generation) {
       const headers: Record<string, string> = { "x-hearth-model": `${generation.entry.provider.id}/${generation.entry.upstreamModel ?? generation.entry.info.name}` };
       if (generation.route !== undefined) headers["x-hearth-route"] = generation.route;
+      if (generation.policy !== undefined) headers["x-hearth-policy"] = generation.policy;
       return headers;
     },
   };
+}
+
+/** `x-hearth-tags: confidential, eu-only` → ["confidential", "eu-only"] (at most 32, lower-cased). */
+export function requestTags(header: string | undefined): string[] {
+  if (header === undefined || header === "") return [];
+  return header
+    .split(",")
+    .map((tag) => tag.trim().toLowerCase())
+    .filter((tag) => tag.length > 0 && tag.length <= 64)
+    .slice(0, 32);
 }

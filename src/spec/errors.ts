@@ -11,6 +11,8 @@ export type ErrorCode =
   | "payload_too_large"
   | "unsupported"
   | "unauthorized"
+  | "policy_blocked"
+  | "review_denied"
   | "not_found"
   | "method_not_allowed"
   | "rate_limited"
@@ -24,7 +26,7 @@ export type ErrorCode =
 interface CodeInfo {
   status: number;
   /** OpenAI's `error.type` vocabulary. */
-  type: "invalid_request_error" | "authentication_error" | "not_found_error" | "rate_limit_error" | "server_error" | "overloaded_error";
+  type: "invalid_request_error" | "authentication_error" | "permission_error" | "not_found_error" | "rate_limit_error" | "server_error" | "overloaded_error";
 }
 
 export const errorTable: Readonly<Record<ErrorCode, CodeInfo>> = {
@@ -35,6 +37,8 @@ export const errorTable: Readonly<Record<ErrorCode, CodeInfo>> = {
   payload_too_large: { status: 413, type: "invalid_request_error" },
   unsupported: { status: 400, type: "invalid_request_error" },
   unauthorized: { status: 401, type: "authentication_error" },
+  policy_blocked: { status: 403, type: "permission_error" },
+  review_denied: { status: 403, type: "permission_error" },
   not_found: { status: 404, type: "not_found_error" },
   method_not_allowed: { status: 405, type: "invalid_request_error" },
   rate_limited: { status: 429, type: "rate_limit_error" },

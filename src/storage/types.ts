@@ -78,9 +78,24 @@ export interface RequestLogStore {
   stats(): RequestLogStats;
 }
 
+/** The human-review queue; defined by the core (core/review), which is its only user. */
+export type {
+  ReviewDecideResult,
+  ReviewDecision,
+  ReviewInput,
+  ReviewItem,
+  ReviewKind,
+  ReviewQuery,
+  ReviewStatus,
+  ReviewStore,
+} from "../core/review/types.ts";
+import type { ReviewStore } from "../core/review/types.ts";
+
 /** Everything Hearth keeps, behind one handle that `compose.ts` opens once and closes on shutdown. */
 export interface Storage {
   requestLog: RequestLogStore;
+  /** Held requests awaiting a human decision. Optional: an adapter may not offer it yet. */
+  reviews?: ReviewStore | undefined;
   /** Flushes pending writes, then releases the database. Rejects if queued entries could not be written. */
   close(): Promise<void>;
 }

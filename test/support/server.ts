@@ -37,7 +37,7 @@ export async function startServer(input: Omit<ConfigInput, "dataDir"> & { dataDi
   const config = configSchema.parse({ ...input, dataDir, server: { port: 0, ...input.server } });
   const composition = await compose(config, silentLogger);
   const server = await listen(composition.app, "127.0.0.1", 0);
-  const apiKey = config.server.apiKeys[0] ?? "unused";
+  const apiKey = config.server.apiKeys[0]?.key ?? "unused";
   const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey, maxRetries: 0, timeout: 60_000 });
   return {
     url: server.url,

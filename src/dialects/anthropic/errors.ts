@@ -20,6 +20,8 @@ const errorTypes: Readonly<Record<ErrorCode, AnthropicErrorType>> = {
   payload_too_large: "request_too_large",
   unsupported: "invalid_request_error",
   unauthorized: "authentication_error",
+  policy_blocked: "permission_error",
+  review_denied: "permission_error",
   not_found: "not_found_error",
   method_not_allowed: "invalid_request_error",
   rate_limited: "rate_limit_error",

@@ -4,6 +4,7 @@ import type { ErrorCode, HearthError } from "../../spec/errors.ts";
 export type GeminiStatus =
   | "INVALID_ARGUMENT"
   | "UNAUTHENTICATED"
+  | "PERMISSION_DENIED"
   | "NOT_FOUND"
   | "RESOURCE_EXHAUSTED"
   | "CANCELLED"
@@ -19,6 +20,8 @@ const statusOf: Readonly<Record<ErrorCode, GeminiStatus>> = {
   payload_too_large: "INVALID_ARGUMENT",
   unsupported: "INVALID_ARGUMENT",
   unauthorized: "UNAUTHENTICATED",
+  policy_blocked: "PERMISSION_DENIED",
+  review_denied: "PERMISSION_DENIED",
   not_found: "NOT_FOUND",
   method_not_allowed: "INVALID_ARGUMENT",
   rate_limited: "RESOURCE_EXHAUSTED",

@@ -557,6 +557,8 @@ function responseErrorCode(error: HearthError): string {
     case "invalid_json":
     case "context_length_exceeded":
     case "unsupported":
+    case "policy_blocked":
+    case "review_denied":
       return "invalid_prompt";
     default:
       return "server_error";

@@ -54,4 +54,31 @@ export const migrations: readonly Migration[] = [
       DROP INDEX IF EXISTS request_log_request_id;
     `,
   },
+  {
+    version: 4,
+    name: "create-reviews",
+    // The human-review queue. `reasons` is a JSON array of labels; no column holds a raw payload.
+    // A pending row past `expires_at` reads as expired before any sweep writes it down.
+    sql: `
+      CREATE TABLE reviews (
+        id TEXT PRIMARY KEY NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'expired')),
+        kind TEXT NOT NULL CHECK (kind IN ('request', 'tool_call')),
+        fingerprint TEXT NOT NULL,
+        key_id TEXT,
+        model TEXT NOT NULL,
+        route TEXT,
+        rule TEXT NOT NULL,
+        reasons TEXT NOT NULL,
+        preview TEXT NOT NULL,
+        decided_at INTEGER,
+        decided_by TEXT,
+        note TEXT
+      );
+      CREATE INDEX reviews_status_expires ON reviews (status, expires_at);
+      CREATE INDEX reviews_fingerprint ON reviews (fingerprint, status);
+    `,
+  },
 ];

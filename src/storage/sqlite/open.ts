@@ -5,6 +5,7 @@ import { StorageError } from "../errors.ts";
 import type { Storage } from "../types.ts";
 import { migrations as defaultMigrations, type Migration } from "./migrations.ts";
 import { createSqliteRequestLog, type SqliteRequestLogOptions } from "./request-log.ts";
+import { createSqliteReviewStore } from "./reviews.ts";
 
 export interface SqliteStorageOptions {
   /** How long a write waits for another connection's lock before failing. Default 5,000 ms. */
@@ -161,6 +162,7 @@ export async function openSqliteStorageWith(
 
   return {
     requestLog: requestLog.store,
+    reviews: createSqliteReviewStore(opened),
     close(): Promise<void> {
       closing ??= close();
       return closing;

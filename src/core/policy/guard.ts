@@ -1,0 +1,359 @@
+import { createHash } from "node:crypto";
+import { HearthError } from "../../spec/errors.ts";
+import type { ChatMessage, ChatRequest, CompletionRequest, EmbeddingRequest, Passthrough, StreamPart } from "../../spec/model.ts";
+import type { RequestContext, RouteTarget } from "../gateway.ts";
+import { dataTypes, isDataType } from "../guardrails/data-types.ts";
+import { createRedactionSession, type RedactionSession } from "../guardrails/redaction.ts";
+import type { Finding } from "../guardrails/types.ts";
+import { decide, describeTypes, type DataFound, type Destination, type Policy, type PolicyDecision, type RequestFacts } from "./engine.ts";
+
+/**
+ * The guard applies the policy on the request path: it finds sensitive data in every text a
+ * request carries (messages, tool-call arguments and results, embedding inputs, prompts, and
+ * the string values of passed-through vendor fields), asks the engine where the request may go,
+ * and hands the gateway the targets it may use plus, per target, the request to send (redacted
+ * where a rule says so) and a wrapper that restores placeholders in the answer, streaming
+ * included. Nothing here calls a model.
+ */
+
+/** One text of a request, with where it sits (for explanations; never the text itself). */
+export interface Segment {
+  where: string;
+  text: string;
+}
+
+export type RequestKind = "chat" | "completion" | "embedding";
+
+export type GuardedRequest = ChatRequest | CompletionRequest | EmbeddingRequest;
+
+/** What the guard needs from the review queue (core/review). */
+export interface ReviewGate {
+  /** Holds the request until a reviewer decides; resolves with the decision. */
+  hold(item: {
+    fingerprint: string;
+    keyId: string | null;
+    model: string;
+    route: string | null;
+    rule: string;
+    reasons: string[];
+    preview: string;
+    signal: AbortSignal;
+  }): Promise<"approved" | "denied" | "expired">;
+}
+
+export interface GuardOptions {
+  policy: Policy;
+  /** The detector: findings for one text. */
+  scan(text: string): Finding[];
+  /** Locality, trust and region of a route target. */
+  destinationOf(target: RouteTarget): Destination;
+  /** The policy's local model as a route target, when configured. */
+  localTarget?: (() => RouteTarget | undefined) | undefined;
+  review?: ReviewGate | undefined;
+}
+
+export interface LocatedFinding {
+  where: string;
+  type: string;
+  category: Finding["category"];
+  start: number;
+  end: number;
+  confidence: number;
+  recognizer: string;
+}
+
+export interface Prepared<Request> {
+  request: Request;
+  /** Restores placeholders in the model's answer (identity when nothing was redacted). */
+  restore(parts: AsyncIterable<StreamPart>): AsyncIterable<StreamPart>;
+  /** Types replaced for this target (empty when sent as is). */
+  redacted: readonly string[];
+}
+
+export interface GuardPlan<Request> {
+  decision: PolicyDecision;
+  findings: LocatedFinding[];
+  /** The targets the request may go to, in route order (the local model when rerouted). */
+  targets: RouteTarget[];
+  prepare(target: RouteTarget): Prepared<Request>;
+  /** A short header value: "allow", "redact:email", "route_local", "review:approved"... */
+  summary: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Texts in requests: one walk that both lists the texts and rebuilds the request with new ones,
+// so extraction and redaction can never disagree about what a request contains.
+
+type TextMapper = (text: string, where: string) => string;
+
+function mapParts(content: string | ChatMessage["content"], where: string, map: TextMapper): typeof content {
+  if (content === null || typeof content === "string") return content === null ? null : map(content, where);
+  return content.map((part, index) => (part.type === "text" ? { ...part, text: map(part.text, `${where}[${index}]`) } : part));
+}
+
+function mapJsonStrings(value: unknown, where: string, map: TextMapper): unknown {
+  if (typeof value === "string") return map(value, where);
+  if (Array.isArray(value)) return value.map((item, index) => mapJsonStrings(item, `${where}[${index}]`, map));
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, mapJsonStrings(item, `${where}.${key}`, map)]));
+  }
+  return value;
+}
+
+function mapPassthrough(passthrough: Passthrough | undefined, map: TextMapper): Passthrough | undefined {
+  if (passthrough === undefined) return undefined;
+  return { ...passthrough, fields: mapJsonStrings(passthrough.fields, "passthrough", map) as Record<string, unknown> };
+}
+
+function mapChat(request: ChatRequest, map: TextMapper): ChatRequest {
+  const messages = request.messages.map((message, index): ChatMessage => {
+    const where = `messages[${index}]`;
+    switch (message.role) {
+      case "system":
+        return { ...message, content: map(message.content, `${where}.content`) };
+      case "user":
+        return { ...message, content: mapParts(message.content, `${where}.content`, map) as typeof message.content };
+      case "tool":
+        return { ...message, content: mapParts(message.content, `${where}.content`, map) as typeof message.content };
+      case "assistant":
+        // Reasoning blocks are left alone: providers verify their signatures.
+        return {
+          ...message,
+          content: message.content === null ? null : map(message.content, `${where}.content`),
+          toolCalls: message.toolCalls?.map((call, callIndex) => ({ ...call, arguments: map(call.arguments, `${where}.tool_calls[${callIndex}].arguments`) })),
+        };
+    }
+  });
+  return { ...request, messages, passthrough: mapPassthrough(request.passthrough, map) };
+}
+
+function mapRequest<Request extends GuardedRequest>(kind: RequestKind, request: Request, map: TextMapper): Request {
+  switch (kind) {
+    case "chat":
+      return mapChat(request as ChatRequest, map) as Request;
+    case "completion": {
+      const completion = request as CompletionRequest;
+      return { ...completion, prompt: map(completion.prompt, "prompt"), passthrough: mapPassthrough(completion.passthrough, map) } as Request;
+    }
+    case "embedding": {
+      const embedding = request as EmbeddingRequest;
+      return { ...embedding, input: embedding.input.map((text, index) => map(text, `input[${index}]`)), passthrough: mapPassthrough(embedding.passthrough, map) } as Request;
+    }
+  }
+}
+
+export function segmentsOf(kind: RequestKind, request: GuardedRequest): Segment[] {
+  const segments: Segment[] = [];
+  mapRequest(kind, request, (text, where) => {
+    if (text.length > 0) segments.push({ where, text });
+    return text;
+  });
+  return segments;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Restoring answers.
+
+async function* restoreParts(parts: AsyncIterable<StreamPart>, session: RedactionSession): AsyncGenerator<StreamPart> {
+  const texts = new Map<number, ReturnType<RedactionSession["createStreamRestorer"]>>();
+  let reasoning: ReturnType<RedactionSession["createStreamRestorer"]> | undefined;
+  for await (const part of parts) {
+    switch (part.type) {
+      case "text-delta": {
+        const choice = part.choice ?? 0;
+        let restorer = texts.get(choice);
+        if (restorer === undefined) {
+          restorer = session.createStreamRestorer();
+          texts.set(choice, restorer);
+        }
+        const text = restorer.push(part.text);
+        if (text.length > 0) yield { ...part, text };
+        break;
+      }
+      case "reasoning-delta": {
+        reasoning ??= session.createStreamRestorer();
+        const text = reasoning.push(part.text);
+        if (text.length > 0) yield { ...part, text };
+        break;
+      }
+      case "reasoning-end":
+      case "reasoning-redacted": {
+        const rest = reasoning?.flush() ?? "";
+        reasoning = undefined;
+        if (rest.length > 0) yield { type: "reasoning-delta", text: rest };
+        yield part;
+        break;
+      }
+      case "tool-call": {
+        // A tool call ends the text before it in this choice: release what was held back first.
+        const choice = part.choice ?? 0;
+        const rest = texts.get(choice)?.flush() ?? "";
+        if (rest.length > 0) yield { type: "text-delta", text: rest, ...(part.choice === undefined ? {} : { choice: part.choice }) };
+        yield { ...part, toolCall: { ...part.toolCall, arguments: restoreArguments(part.toolCall.arguments, session) } };
+        break;
+      }
+      case "finish": {
+        for (const [choice, restorer] of texts) {
+          const rest = restorer.flush();
+          if (rest.length > 0) yield { type: "text-delta", text: rest, ...(choice === 0 ? {} : { choice }) };
+        }
+        texts.clear();
+        yield part;
+        break;
+      }
+    }
+  }
+}
+
+/** Tool-call arguments are JSON text: restore inside the parsed value so quotes stay escaped. */
+function restoreArguments(text: string, session: RedactionSession): string {
+  try {
+    return JSON.stringify(session.restoreJson(JSON.parse(text) as unknown));
+  } catch {
+    return session.restore(text);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function fingerprintOf(kind: RequestKind, request: GuardedRequest, caller: string | null): string {
+  return createHash("sha256").update(JSON.stringify({ kind, caller, request })).digest("hex");
+}
+
+function summarize(found: readonly DataFound[]): string[] {
+  return found.map((entry) => `${entry.count} × ${isDataType(entry.type) ? dataTypes[entry.type].label : entry.type}`);
+}
+
+export function createGuard(options: GuardOptions) {
+  const { policy } = options;
+
+  function inspect(kind: RequestKind, request: GuardedRequest): { findings: LocatedFinding[]; found: DataFound[]; byWhere: Map<string, Finding[]>; characters: number } {
+    const findings: LocatedFinding[] = [];
+    const byWhere = new Map<string, Finding[]>();
+    const counts = new Map<string, DataFound>();
+    let characters = 0;
+    for (const segment of segmentsOf(kind, request)) {
+      characters += segment.text.length;
+      const found = options.scan(segment.text);
+      if (found.length === 0) continue;
+      byWhere.set(segment.where, found);
+      for (const finding of found) {
+        findings.push({ where: segment.where, type: finding.type, category: finding.category, start: finding.start, end: finding.end, confidence: finding.confidence, recognizer: finding.recognizer });
+        const entry = counts.get(finding.type);
+        if (entry === undefined) counts.set(finding.type, { type: finding.type, category: finding.category, count: 1 });
+        else entry.count += 1;
+      }
+    }
+    return { findings, found: [...counts.values()], byWhere, characters };
+  }
+
+  /** Decides without holding for review or throwing: for explanations and for `plan`. */
+  function evaluate<Request extends GuardedRequest>(kind: RequestKind, request: Request & { model: string }, context: Pick<RequestContext, "caller" | "tags">, targets: readonly RouteTarget[]) {
+    const inspected = inspect(kind, request);
+    const facts: RequestFacts = {
+      model: request.model,
+      caller: context.caller,
+      tags: context.tags ?? [],
+      estimatedTokens: Math.ceil(inspected.characters / 4),
+    };
+    const local = options.localTarget?.();
+    const decision = decide(policy, facts, inspected.found, targets.map(options.destinationOf), local === undefined ? undefined : options.destinationOf(local));
+    const usable = decision.destinations.filter((entry) => entry.outcome !== "excluded").map((entry) => entry.destination.key);
+    const candidates = decision.rerouted && local !== undefined ? [local] : targets.filter((target) => usable.includes(target.key));
+    return { inspected, decision, candidates };
+  }
+
+  function blockedError(decision: PolicyDecision): HearthError {
+    const blocked = decision.blocked ?? { types: [], rules: [] };
+    const what = blocked.types.length > 0 ? `the request contains data the policy does not allow to be sent there (${describeTypes(blocked.types)})` : "the policy does not allow this request to be sent there";
+    return new HearthError("policy_blocked", `Blocked by policy (rule ${blocked.rules.map((rule) => `'${rule}'`).join(", ")}): ${what}. Nothing was sent to any model.`);
+  }
+
+  async function plan<Request extends GuardedRequest>(
+    kind: RequestKind,
+    request: Request & { model: string },
+    context: RequestContext,
+    route: { name: string; isRoute: boolean },
+    targets: readonly RouteTarget[],
+  ): Promise<GuardPlan<Request>> {
+    const { inspected, decision, candidates } = evaluate(kind, request, context, targets);
+    if (decision.blocked !== undefined) throw blockedError(decision);
+    let summary = decision.rerouted ? "route_local" : "allow";
+    if (decision.review) {
+      const gate = options.review;
+      const reviewVerdict = decision.destinations.flatMap((entry) => entry.verdicts).find((verdict) => verdict.action === "review");
+      if (gate === undefined) throw new HearthError("policy_blocked", `Blocked by policy (rule '${reviewVerdict?.rule ?? "default"}'): the request needs a human review and no review queue is configured. Nothing was sent to any model.`);
+      const outcome = await gate.hold({
+        fingerprint: fingerprintOf(kind, request, context.caller?.key ?? null),
+        keyId: context.caller?.key ?? null,
+        model: request.model,
+        route: route.isRoute ? route.name : null,
+        rule: reviewVerdict?.rule ?? "default",
+        reasons: summarize(inspected.found),
+        preview: previewOf(kind, request, inspected.byWhere),
+        signal: context.signal,
+      });
+      if (outcome !== "approved") {
+        throw new HearthError("review_denied", outcome === "denied" ? "A reviewer denied this request. Nothing was sent to any model." : "No reviewer approved this request in time. Nothing was sent to any model.");
+      }
+      summary = "review:approved";
+    }
+    const decisions = new Map(decision.destinations.map((entry) => [entry.destination.key, entry]));
+    return {
+      decision,
+      findings: inspected.findings,
+      targets: candidates,
+      summary,
+      prepare(target) {
+        const redact = decisions.get(target.key)?.redact ?? [];
+        if (redact.length === 0) return { request, restore: (parts) => parts, redacted: [] };
+        const session = createRedactionSession();
+        const types = new Set(redact);
+        const redacted = mapRequest(kind, request, (text, where) => {
+          // Every text goes through the session, also those without findings: it reserves
+          // placeholder-like text the user typed, so restoring never turns it into someone's data.
+          const found = inspected.byWhere.get(where)?.filter((finding) => types.has(finding.type)) ?? [];
+          return session.redact(text, found);
+        });
+        return { request: redacted, restore: (parts) => restoreParts(parts, session), redacted: [...types] };
+      },
+    };
+  }
+
+  return {
+    policy,
+    plan,
+    /** The decision for a request, without calling any model or holding for review. */
+    explain<Request extends GuardedRequest>(kind: RequestKind, request: Request & { model: string }, context: Pick<RequestContext, "caller" | "tags">, targets: readonly RouteTarget[]) {
+      const { inspected, decision, candidates } = evaluate(kind, request, context, targets);
+      return {
+        findings: inspected.findings,
+        decision,
+        targets: candidates.map((target) => target.key),
+        outcome: decision.blocked !== undefined ? "block" : decision.review ? "review" : decision.rerouted ? "route_local" : decision.destinations.some((entry) => entry.outcome === "redact") ? "redact" : "allow",
+        message: decision.blocked !== undefined ? blockedError(decision).message : undefined,
+      };
+    },
+  };
+}
+
+/** What a reviewer sees: the request's texts with every finding masked as [TYPE]. */
+function previewOf(kind: RequestKind, request: GuardedRequest, byWhere: ReadonlyMap<string, Finding[]>): string {
+  const lines: string[] = [];
+  mapRequest(kind, request, (text, where) => {
+    const findings = [...(byWhere.get(where) ?? [])].sort((left, right) => left.start - right.start);
+    let masked = "";
+    let at = 0;
+    for (const finding of findings) {
+      if (finding.start < at) continue;
+      masked += `${text.slice(at, finding.start)}[${finding.type.toUpperCase()}]`;
+      at = finding.end;
+    }
+    masked += text.slice(at);
+    if (masked.length > 0) lines.push(`${where}: ${masked.length > 2_000 ? `${masked.slice(0, 2_000)}…` : masked}`);
+    return text;
+  });
+  return lines.join("\n").slice(0, 8_000);
+}
+
+export type Guard = ReturnType<typeof createGuard>;

@@ -1,16 +1,24 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { Config, ModelConfig, ProviderConfig } from "./config/schema.ts";
+import type { Config, ModelConfig, ProviderConfig, SafetyConfig } from "./config/schema.ts";
 import { createCatalog, type PlainModelRouting, type RouteDefinition } from "./core/catalog.ts";
 import { createAnthropicProvider } from "./providers/anthropic/index.ts";
 import { createGeminiProvider } from "./providers/gemini/index.ts";
 import { createOpenAIProvider } from "./providers/openai/index.ts";
 import { createGateway, type CatalogEntry, type Gateway, type ModelCatalog } from "./core/gateway.ts";
 import type { Logger } from "./core/logger.ts";
-import type { ModelInfo } from "./spec/model.ts";
 import { findPulledModel, resolveHfTarget } from "./core/models/pull.ts";
 import { createApp } from "./http/app.ts";
+import { createSensitiveDataDetector } from "./core/guardrails/index.ts";
+import { createGuard, type Guard, type SafetyOptions } from "./core/policy/guard.ts";
+import { combineVerdicts, type SafetyClassifier } from "./core/guardrails/safety/classifier.ts";
+import { createHeuristicSafetyClassifier } from "./core/guardrails/safety/heuristics.ts";
+import { createLocalModelSafetyClassifier } from "./core/guardrails/safety/local-model.ts";
+import { collect, type ModelInfo } from "./spec/model.ts";
+import type { Destination } from "./core/policy/engine.ts";
+import { createReviewService, type ReviewService } from "./core/review/service.ts";
+import type { RouteTarget } from "./core/gateway.ts";
 import type { LocalLlamaProvider } from "./providers/local-llama/index.ts";
 import type { RemoteProvider } from "./providers/shared/options.ts";
 import { openSqliteStorage, type Storage } from "./storage/index.ts";
@@ -78,9 +86,11 @@ function memoryBudget(config: Config): number {
 }
 
 /** The only place that wires concrete pieces together from a validated config. */
-export async function compose(config: Config, logger: Logger): Promise<Composition> {
-  fs.mkdirSync(config.dataDir, { recursive: true });
-  const storage = await openSqliteStorage(path.join(config.dataDir, "hearth.db"));
+export async function compose(config: Config, logger: Logger, options: { storage?: "file" | "memory" } = {}): Promise<Composition> {
+  // In memory: commands that only evaluate (policy explain/test) and must not touch the data dir.
+  if (options.storage !== "memory") fs.mkdirSync(config.dataDir, { recursive: true });
+  const storage = await openSqliteStorage(options.storage === "memory" ? ":memory:" : path.join(config.dataDir, "hearth.db"));
+  const reviews = storage.reviews === undefined ? undefined : createReviewService({ store: storage.reviews, ttlMs: config.policy?.review.timeout });
   const models = await resolveModelFiles(config, logger);
   const threads = config.engine.threads === "auto" ? os.availableParallelism() : config.engine.threads;
 
@@ -165,7 +175,8 @@ export async function compose(config: Config, logger: Logger): Promise<Compositi
   }));
   const catalog: ModelCatalog = createCatalog(entries, routes, (entry) => plainRouting.get(entry) ?? { retries: 0, timeouts: {} });
 
-  const gateway = createGateway({ catalog, requestLog: storage.requestLog });
+  const guard = config.policy === undefined && config.safety === undefined ? undefined : createPolicyGuard(config, catalog, reviews, logger);
+  const gateway = createGateway({ catalog, requestLog: storage.requestLog, guard });
   const app = createApp({
     gateway,
     logger,
@@ -173,6 +184,7 @@ export async function compose(config: Config, logger: Logger): Promise<Compositi
     maxBodyBytes: config.server.maxBodyBytes,
     requestTimeoutMs: config.server.requestTimeout,
     apiKeys: config.server.apiKeys,
+    reviews,
   });
 
   return {
@@ -183,7 +195,100 @@ export async function compose(config: Config, logger: Logger): Promise<Compositi
     async close() {
       await Promise.all([...remote.values()].map((item) => item.provider.close()));
       await local?.close();
+      reviews?.close();
       await storage.close();
+    },
+  };
+}
+
+/** The policy of `config.policy`: detector, destinations' attributes, local model, review queue. */
+function createPolicyGuard(config: Config, catalog: ModelCatalog, reviews: ReviewService | undefined, logger: Logger): Guard {
+  // Safety filters alone (no policy section): a policy that allows everything.
+  const policy = config.policy ?? { minimumConfidence: 0.5, disable: [], dictionaries: [], rules: [], default: "allow" as const, localModel: undefined, localTrust: "trusted", review: { timeout: 600_000 } };
+  const detector = createSensitiveDataDetector({
+    minimumConfidence: policy.minimumConfidence,
+    disable: policy.disable,
+    dictionaries: policy.dictionaries.map((dictionary) => ({
+      type: dictionary.type,
+      fuzzy: dictionary.fuzzy,
+      terms: [
+        ...dictionary.terms,
+        ...(dictionary.file === undefined
+          ? []
+          : fs
+              .readFileSync(dictionary.file, "utf8")
+              .split(/\r?\n/)
+              .map((line) => line.trim())
+              .filter((line) => line.length > 0 && !line.startsWith("#"))),
+      ],
+    })),
+  });
+  const providers = new Map(config.providers.map((provider) => [provider.name, provider]));
+  const destinationOf = (target: RouteTarget): Destination => {
+    const provider = providers.get(target.entry.info.provider);
+    return {
+      key: target.key,
+      model: target.entry.info.name,
+      provider: target.entry.info.provider,
+      locality: target.entry.info.locality,
+      trust: provider?.trust ?? [],
+      region: provider?.region,
+    };
+  };
+  return createGuard({
+    policy,
+    scan: (text) => detector.scan(text),
+    destinationOf,
+    localTarget: policy.localModel === undefined ? undefined : () => catalog.resolve(policy.localModel as string)?.targets[0],
+    safety: config.safety === undefined ? undefined : createSafety(config.safety, catalog, logger),
+    review:
+      reviews === undefined
+        ? undefined
+        : {
+            async hold(item) {
+              // An identical request approved before (its client lost the answer in a restart) goes through.
+              if ((await reviews.approvedFor(item.fingerprint)) !== undefined) return "approved";
+              const { id } = await reviews.submit({ kind: "request", fingerprint: item.fingerprint, keyId: item.keyId, model: item.model, route: item.route, rule: item.rule, reasons: item.reasons, preview: item.preview });
+              return reviews.wait(id, { timeoutMs: policy.review.timeout, signal: item.signal });
+            },
+          },
+  });
+}
+
+/** The safety filters of `config.safety`: heuristics always, plus a local Llama-Guard-style model when named. */
+function createSafety(safety: SafetyConfig, catalog: ModelCatalog, logger: Logger): SafetyOptions {
+  const heuristic = createHeuristicSafetyClassifier({ trustedImageHosts: safety.trustedImageHosts });
+  let classifier: SafetyClassifier = heuristic;
+  const modelName = safety.classifierModel;
+  if (modelName !== undefined) {
+    // Called on the provider directly: the classifier's own prompt must not pass through the
+    // policy, the request log or another safety check.
+    const complete = async (prompt: string, signal?: AbortSignal): Promise<string> => {
+      const target = catalog.resolve(modelName)?.targets[0];
+      if (target === undefined) throw new Error(`safety.classifierModel "${modelName}" is not in the catalogue`);
+      const entry = target.entry;
+      const parts = entry.provider.chat(
+        { model: entry.upstreamModel ?? entry.info.name, messages: [{ role: "user", content: prompt }], maxTokens: 24, temperature: 0 },
+        { signal: signal ?? new AbortController().signal, stream: false },
+      );
+      return (await collect(parts)).text;
+    };
+    const model = createLocalModelSafetyClassifier(complete, { failMode: safety.failMode, promptFormat: "plain" });
+    classifier = {
+      id: `${heuristic.id}+${model.id}`,
+      async classify(input, signal) {
+        const fast = heuristic.classifySync(input);
+        // A clear heuristic hit needs no model call.
+        if (!fast.safe) return fast;
+        return combineVerdicts([fast, await model.classify(input, signal)]);
+      },
+    };
+  }
+  return {
+    input: safety.input === "off" ? undefined : { classifier, action: safety.input },
+    output: safety.output === "off" ? undefined : { classifier, action: safety.output, windowChars: safety.window, strideChars: safety.stride },
+    onUnsafe(stage, verdict, requestId) {
+      logger.warn(`safety filter flagged the ${stage}`, { requestId, categories: verdict.categories.join(","), classifier: verdict.classifier, score: verdict.score });
     },
   };
 }

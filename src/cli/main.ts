@@ -5,7 +5,9 @@ import { loadConfig, ConfigError } from "../config/load.ts";
 import { environmentVariables, processEnvironment } from "../config/env.ts";
 import { chatCommand } from "./commands/chat.ts";
 import { modelsCommand } from "./commands/models.ts";
+import { policyExplainCommand, policyTestCommand } from "./commands/policy.ts";
 import { pullCommand } from "./commands/pull.ts";
+import { reviewsDecideCommand, reviewsListCommand } from "./commands/reviews.ts";
 import { serveCommand } from "./commands/serve.ts";
 
 const env = processEnvironment();
@@ -132,5 +134,78 @@ program
       force: options.force,
     });
   });
+
+const policy = program.command("policy").description("Evaluate the configured policy without calling any model (in-process; no server needed).");
+
+for (const name of ["explain", "test"] as const) {
+  policy
+    .command(name)
+    .description(
+      name === "explain"
+        ? "Show what the policy does with one request: findings, the rule matched per destination, the resulting route."
+        : "Run the policy against example requests with expected outcomes (a YAML file of `cases:`); exit 1 on a mismatch.",
+    )
+    .argument("<file>", name === "explain" ? "a request (JSON/YAML): { endpoint?, request, key?, team?, tags? } or a bare chat request" : "a YAML file with `cases:`")
+    .option("-c, --config <file>", "config file (default ./hearth.yaml when present)")
+    .option("--json", "print JSON")
+    .action(async (file: string, options: { config?: string; json?: boolean }) => {
+      let config;
+      try {
+        config = loadConfig({ configPath: options.config }, env).config;
+      } catch (error) {
+        if (error instanceof ConfigError) {
+          process.stderr.write(`hearth: ${error.message}\n`);
+          process.exitCode = 2;
+          return;
+        }
+        throw error;
+      }
+      const run = name === "explain" ? policyExplainCommand : policyTestCommand;
+      process.exitCode = await run({ config, file, json: options.json, output: process.stdout, errorOutput: process.stderr });
+    });
+}
+
+const reviews = program.command("reviews").description("List and decide requests held for human review (policy action `review`).");
+
+reviews
+  .command("list")
+  .description("List reviews, newest first (default: the pending queue).")
+  .option("--status <status>", "pending, approved, denied, expired or all", "pending")
+  .option("--url <url>", "server URL (default $HEARTH_URL or http://127.0.0.1:8411)")
+  .option("--json", "print the server's review list unchanged")
+  .action(async (options: { status: string; url?: string; json?: boolean }) => {
+    process.exitCode = await reviewsListCommand({
+      baseUrl: serverUrl(options.url),
+      apiKey: env.HEARTH_API_KEY,
+      status: options.status,
+      json: options.json,
+      output: process.stdout,
+      errorOutput: process.stderr,
+    });
+  });
+
+for (const decision of ["approve", "deny"] as const) {
+  reviews
+    .command(decision)
+    .description(decision === "approve" ? "Approve a held request: the waiting client gets its answer." : "Deny a held request: the waiting client gets a refusal.")
+    .argument("<id>", "review id (see `hearth reviews list`)")
+    .option("--note <text>", "why, recorded with the decision")
+    .option("--by <name>", "who decides (default: your user name)")
+    .option("--url <url>", "server URL (default $HEARTH_URL or http://127.0.0.1:8411)")
+    .option("--json", "print the decided review as JSON")
+    .action(async (id: string, options: { note?: string; by?: string; url?: string; json?: boolean }) => {
+      process.exitCode = await reviewsDecideCommand({
+        baseUrl: serverUrl(options.url),
+        apiKey: env.HEARTH_API_KEY,
+        id,
+        decision,
+        note: options.note,
+        by: options.by,
+        json: options.json,
+        output: process.stdout,
+        errorOutput: process.stderr,
+      });
+    });
+}
 
 await program.parseAsync(process.argv);

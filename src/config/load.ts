@@ -185,6 +185,8 @@ export function checkReferences(config: Config, where: string, env: Environment)
       if (!models.has(target.model)) fail(`routes.${route.name}.targets: "${target.model}" is not a configured model.`);
     }
   }
+  const classifierModel = config.safety?.classifierModel;
+  if (classifierModel !== undefined && !models.has(classifierModel)) fail(`safety.classifierModel: "${classifierModel}" is not a configured model.`);
   const policy = config.policy;
   if (policy !== undefined) {
     if (policy.localModel !== undefined && !models.has(policy.localModel) && !routes.has(policy.localModel)) {

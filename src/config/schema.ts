@@ -76,6 +76,23 @@ const policyRuleSchema = z.strictObject({
   action: policyAction,
 });
 
+/** Safety filters: prompt-injection / jailbreak heuristics, optionally a Llama-Guard-style local model (docs/policy.md). */
+const safetySchema = z.strictObject({
+  /** Check the conversation before sending it: refuse (block), only log, or off. */
+  input: z.enum(["block", "log", "off"]).default("block"),
+  /** Check the answer as it streams, over a sliding window. */
+  output: z.enum(["block", "log", "off"]).default("block"),
+  /** A local model prompted as Llama Guard 3 (categories S1–S14), in addition to the heuristics. */
+  classifierModel: publicName.optional(),
+  /** What a classifier failure decides: closed blocks, open lets the content pass. */
+  failMode: z.enum(["open", "closed"]).default("closed"),
+  /** Output check window and stride, in characters. */
+  window: positiveInt.default(1024),
+  stride: positiveInt.default(256),
+  /** Image hosts never treated as exfiltration targets (your own CDN). */
+  trustedImageHosts: z.array(z.string().min(1)).default([]),
+});
+
 /** What leaves the building: detection settings, dictionaries and the rules (docs/policy.md). */
 const policySchema = z.strictObject({
   /** Findings below this confidence are ignored. */
@@ -295,6 +312,7 @@ export const configSchema = z.strictObject({
   models: z.array(modelSchema).default([]),
   routes: z.array(routeSchema).default([]),
   policy: policySchema.optional(),
+  safety: safetySchema.optional(),
 });
 
 export type Config = z.output<typeof configSchema>;
@@ -305,3 +323,4 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type PolicyConfig = z.output<typeof policySchema>;
 export type PolicyRuleConfig = PolicyConfig["rules"][number];
 export type ApiKeyConfig = Config["server"]["apiKeys"][number];
+export type SafetyConfig = z.output<typeof safetySchema>;

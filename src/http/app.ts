@@ -1,6 +1,7 @@
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { Hono } from "hono";
 import type { Caller, Gateway } from "../core/gateway.ts";
+import type { ReviewService } from "../core/review/service.ts";
 import type { Logger } from "../core/logger.ts";
 import { HearthError, toHearthError } from "../spec/errors.ts";
 import type { Next } from "hono";
@@ -9,6 +10,7 @@ import { registerAnthropicRoutes, useAnthropicErrorFormat } from "./routes/anthr
 import { registerGeminiRoutes, useGeminiErrorFormat } from "./routes/gemini.ts";
 import { registerOpenAIRoutes } from "./routes/openai.ts";
 import { registerPolicyRoutes } from "./routes/policy.ts";
+import { mountReviewRoutes } from "./routes/reviews.ts";
 import { registerResponsesRoutes } from "./routes/responses.ts";
 
 export interface AppDependencies {
@@ -19,6 +21,8 @@ export interface AppDependencies {
   requestTimeoutMs: number;
   /** Client keys; empty means no authentication (only allowed on loopback, see serve). */
   apiKeys: ReadonlyArray<{ key: string; name: string; team?: string | undefined }>;
+  /** The human-review queue; absent = no /v1/hearth/reviews routes. */
+  reviews?: ReviewService | undefined;
 }
 
 function digest(text: string): Buffer {
@@ -97,6 +101,7 @@ export function createApp(dependencies: AppDependencies): HearthApp {
   registerAnthropicRoutes(app, kit);
   registerResponsesRoutes(app, kit);
   registerPolicyRoutes(app, kit);
+  if (dependencies.reviews !== undefined) mountReviewRoutes(app, { reviews: dependencies.reviews });
 
   for (const path of ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"]) {
     app.all(path, (context) => errorResponse(new HearthError("method_not_allowed", `Use POST for ${path}.`), context.get("requestId"), openAIErrorFormat));

@@ -4,6 +4,8 @@ import type { ChatMessage, ChatRequest, CompletionRequest, EmbeddingRequest, Pas
 import type { RequestContext, RouteTarget } from "../gateway.ts";
 import { dataTypes, isDataType } from "../guardrails/data-types.ts";
 import { createRedactionSession, type RedactionSession } from "../guardrails/redaction.ts";
+import type { SafetyClassifier, SafetyMessage, SafetyVerdict } from "../guardrails/safety/classifier.ts";
+import { createStreamOutputChecker } from "../guardrails/safety/stream-checker.ts";
 import type { Finding } from "../guardrails/types.ts";
 import { decide, describeTypes, type DataFound, type Destination, type Policy, type PolicyDecision, type RequestFacts } from "./engine.ts";
 
@@ -41,6 +43,16 @@ export interface ReviewGate {
   }): Promise<"approved" | "denied" | "expired">;
 }
 
+/** Safety filters on the request path (config `safety`). */
+export interface SafetyOptions {
+  /** Checks the conversation before it is sent; `block` refuses an unsafe one, `log` only reports it. */
+  input?: { classifier: SafetyClassifier; action: "block" | "log" } | undefined;
+  /** Checks the answer as it streams (sliding window); `block` cuts it with an error event. */
+  output?: { classifier: SafetyClassifier; action: "block" | "log"; windowChars?: number | undefined; strideChars?: number | undefined } | undefined;
+  /** Told about every unsafe verdict (both actions), for the log. */
+  onUnsafe?: ((stage: "input" | "output", verdict: SafetyVerdict, requestId: string) => void) | undefined;
+}
+
 export interface GuardOptions {
   policy: Policy;
   /** The detector: findings for one text. */
@@ -50,6 +62,7 @@ export interface GuardOptions {
   /** The policy's local model as a route target, when configured. */
   localTarget?: (() => RouteTarget | undefined) | undefined;
   review?: ReviewGate | undefined;
+  safety?: SafetyOptions | undefined;
 }
 
 export interface LocatedFinding {
@@ -224,8 +237,55 @@ function summarize(found: readonly DataFound[]): string[] {
   return found.map((entry) => `${entry.count} × ${isDataType(entry.type) ? dataTypes[entry.type].label : entry.type}`);
 }
 
+/** The conversation as the safety classifiers see it. */
+function safetyMessages(kind: RequestKind, request: GuardedRequest): SafetyMessage[] {
+  if (kind === "completion") return [{ role: "user", text: (request as CompletionRequest).prompt }];
+  if (kind === "embedding") return (request as EmbeddingRequest).input.map((text) => ({ role: "user", text }));
+  return (request as ChatRequest).messages.map((message) => {
+    const content = message.content;
+    const text = content === null ? "" : typeof content === "string" ? content : content.map((part) => (part.type === "text" ? part.text : "")).join("\n");
+    const calls = message.role === "assistant" ? (message.toolCalls ?? []).map((call) => call.arguments).join("\n") : "";
+    return { role: message.role, text: calls === "" ? text : `${text}\n${calls}` };
+  });
+}
+
+function unsafeError(stage: "input" | "output", verdict: SafetyVerdict): HearthError {
+  const what = verdict.categories.length > 0 ? verdict.categories.join(", ") : "unsafe content";
+  const why = verdict.reasons.length > 0 ? ` (${verdict.reasons.slice(0, 3).join("; ")})` : "";
+  return stage === "input"
+    ? new HearthError("policy_blocked", `Blocked by the safety filter: ${what}${why}. Nothing was sent to any model.`)
+    : new HearthError("policy_blocked", `The answer was stopped by the safety filter: ${what}${why}.`);
+}
+
+/** Runs the output check over an answer's text as it streams; an unsafe verdict ends it with an error. */
+async function* checkedParts(parts: AsyncIterable<StreamPart>, safety: NonNullable<SafetyOptions["output"]>, context: SafetyMessage[], signal: AbortSignal, report: (verdict: SafetyVerdict) => void): AsyncGenerator<StreamPart> {
+  const checker = createStreamOutputChecker({ classifier: safety.classifier, context, windowChars: safety.windowChars, strideChars: safety.strideChars, signal });
+  let reported = false;
+  const flag = (verdict: SafetyVerdict): boolean => {
+    if (!reported) report(verdict);
+    reported = true;
+    return safety.action === "block";
+  };
+  try {
+    for await (const part of parts) {
+      if (part.type === "text-delta" && (part.choice ?? 0) === 0 && part.text.length > 0) {
+        const verdict = await checker.push(part.text);
+        if (verdict !== undefined && !verdict.safe && flag(verdict)) throw unsafeError("output", verdict);
+      }
+      if (part.type === "finish") {
+        const verdict = await checker.end();
+        if (!verdict.safe && flag(verdict)) throw unsafeError("output", verdict);
+      }
+      yield part;
+    }
+  } finally {
+    checker.cancel();
+  }
+}
+
 export function createGuard(options: GuardOptions) {
   const { policy } = options;
+  const safety = options.safety;
 
   function inspect(kind: RequestKind, request: GuardedRequest): { findings: LocatedFinding[]; found: DataFound[]; byWhere: Map<string, Finding[]>; characters: number } {
     const findings: LocatedFinding[] = [];
@@ -276,6 +336,14 @@ export function createGuard(options: GuardOptions) {
     route: { name: string; isRoute: boolean },
     targets: readonly RouteTarget[],
   ): Promise<GuardPlan<Request>> {
+    const conversation = safety?.input !== undefined || safety?.output !== undefined ? safetyMessages(kind, request) : [];
+    if (safety?.input !== undefined && kind !== "embedding") {
+      const verdict = await safety.input.classifier.classify({ role: "input", messages: conversation }, context.signal);
+      if (!verdict.safe) {
+        safety.onUnsafe?.("input", verdict, context.requestId);
+        if (safety.input.action === "block") throw unsafeError("input", verdict);
+      }
+    }
     const { inspected, decision, candidates } = evaluate(kind, request, context, targets);
     if (decision.blocked !== undefined) throw blockedError(decision);
     let summary = decision.rerouted ? "route_local" : "allow";
@@ -305,8 +373,13 @@ export function createGuard(options: GuardOptions) {
       targets: candidates,
       summary,
       prepare(target) {
+        const output = safety?.output;
+        const check =
+          output === undefined || kind === "embedding"
+            ? (parts: AsyncIterable<StreamPart>) => parts
+            : (parts: AsyncIterable<StreamPart>) => checkedParts(parts, output, conversation, context.signal, (verdict) => safety?.onUnsafe?.("output", verdict, context.requestId));
         const redact = decisions.get(target.key)?.redact ?? [];
-        if (redact.length === 0) return { request, restore: (parts) => parts, redacted: [] };
+        if (redact.length === 0) return { request, restore: check, redacted: [] };
         const session = createRedactionSession();
         const types = new Set(redact);
         const redacted = mapRequest(kind, request, (text, where) => {
@@ -315,7 +388,7 @@ export function createGuard(options: GuardOptions) {
           const found = inspected.byWhere.get(where)?.filter((finding) => types.has(finding.type)) ?? [];
           return session.redact(text, found);
         });
-        return { request: redacted, restore: (parts) => restoreParts(parts, session), redacted: [...types] };
+        return { request: redacted, restore: (parts) => check(restoreParts(parts, session)), redacted: [...types] };
       },
     };
   }

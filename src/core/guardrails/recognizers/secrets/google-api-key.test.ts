@@ -1,0 +1,23 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { googleApiKeyRecognizer } from "./google-api-key.ts";
+import { fakeCharacters, scanWith } from "./testing.ts";
+
+const urlSafe = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+
+test("AIza and 35 characters, with the exact span", () => {
+  const key = `AIza${fakeCharacters(1, 35, urlSafe)}`;
+  const text = `https://maps.googleapis.com/maps/api/js?key=${key}&callback=init`;
+  const findings = scanWith(googleApiKeyRecognizer, text);
+  assert.equal(findings.length, 1);
+  assert.equal(findings[0]?.text, key);
+  assert.equal(findings[0]?.start, text.indexOf("AIza"));
+  assert.equal(findings[0]?.confidence, 0.95);
+});
+
+test("near misses do not match", () => {
+  assert.deepEqual(scanWith(googleApiKeyRecognizer, `AIza${fakeCharacters(1, 34)}`), [], "34 characters");
+  assert.deepEqual(scanWith(googleApiKeyRecognizer, `AIza${fakeCharacters(1, 36)}`), [], "36 characters");
+  assert.deepEqual(scanWith(googleApiKeyRecognizer, `xAIza${fakeCharacters(1, 35)}`), [], "prefix inside a longer word");
+  assert.deepEqual(scanWith(googleApiKeyRecognizer, `AIZA${fakeCharacters(1, 35)}`), [], "wrong case");
+});

@@ -1,0 +1,29 @@
+import type { Finding, Recognizer } from "../../types.ts";
+
+/**
+ * Test support: deterministic fake token material and a scan that returns what each finding
+ * covers. The tokens are well-formed but random, so no real credential ever sits in a test.
+ */
+export function fakeCharacters(seed: number, length: number, alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"): string {
+  let state = seed >>> 0 || 1;
+  let out = "";
+  for (let index = 0; index < length; index++) {
+    // xorshift32
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    out += alphabet[(state >>> 0) % alphabet.length];
+  }
+  return out;
+}
+
+export interface ScannedFinding extends Finding {
+  text: string;
+}
+
+/** Runs one recognizer and returns its findings, each with the text it covers, in text order. */
+export function scanWith(recognizer: Recognizer, text: string): ScannedFinding[] {
+  const out: Finding[] = [];
+  recognizer.scan(text, out);
+  return out.map((finding) => ({ ...finding, text: text.slice(finding.start, finding.end) })).sort((left, right) => left.start - right.start);
+}

@@ -1,0 +1,143 @@
+import type { Finding, Recognizer } from "../../types.ts";
+import { isAlphanumeric, isSpaceCode, placeholderKind } from "./shared.ts";
+
+/** Schemes whose URLs are connection strings or carry basic credentials by design. */
+const knownSchemes = new Set([
+  "postgres", "postgresql", "mysql", "mariadb", "mongodb", "mongodb+srv", "redis", "rediss", "amqp", "amqps",
+  "http", "https", "ftp", "ftps", "sftp", "smtp", "smtps", "ldap", "ldaps", "mssql", "sqlserver", "oracle", "clickhouse",
+]);
+
+function isSchemeCode(code: number): boolean {
+  return isAlphanumeric(code) || code === 43 || code === 45 || code === 46;
+}
+
+/** Characters that end an unquoted key=value value in ADO/JDBC/ODBC strings and query strings. */
+function endsValue(code: number): boolean {
+  return isSpaceCode(code) || code === 59 || code === 38 || code === 34 || code === 39 || code === 96 || code === 60 || code === 62;
+}
+
+const longestUserinfo = 256;
+
+/** Characters that cannot be part of a URL's userinfo or host. */
+function endsAuthority(code: number): boolean {
+  return isSpaceCode(code) || code === 47 || code === 34 || code === 39 || code === 96 || code === 60 || code === 62 || code === 92 || code === 63 || code === 35;
+}
+
+const passwordKeys = new Set(["password", "pwd", "passwd", "pass"]);
+
+function confidenceFor(text: string, start: number, end: number, base: number): number {
+  const placeholder = placeholderKind(text, start, end);
+  if (placeholder === "template") return 0;
+  return placeholder === "word" ? 0.55 : base;
+}
+
+/**
+ * Anchored on "@", which is rare outside e-mail addresses: from each one the scan walks back over
+ * the userinfo to "//" and the scheme. A password may hold an unencoded "@", so only the last "@"
+ * before the host counts. Linear: a walk back stops at the previous anchor whose walk found no
+ * "//", since it would find none either.
+ */
+function scanUrls(text: string, out: Finding[]): void {
+  let failedAnchor = -1;
+  let at = text.indexOf("@");
+  while (at !== -1) {
+    const next = text.indexOf("@", at + 1);
+    // Another "@" before the host ends belongs to the same userinfo: let that one report.
+    let hostEnd = at + 1;
+    while (hostEnd < text.length && hostEnd !== next && !endsAuthority(text.charCodeAt(hostEnd))) hostEnd++;
+    if (hostEnd === next) {
+      at = next;
+      continue;
+    }
+    let userinfoStart = at;
+    const limit = Math.max(0, at - longestUserinfo);
+    while (userinfoStart > limit && userinfoStart - 1 !== failedAnchor && !endsAuthority(text.charCodeAt(userinfoStart - 1))) userinfoStart--;
+    if (userinfoStart >= 3 && text.startsWith("://", userinfoStart - 3)) {
+      const separator = userinfoStart - 3;
+      let schemeStart = separator;
+      while (schemeStart > 0 && separator - schemeStart < 16 && isSchemeCode(text.charCodeAt(schemeStart - 1))) schemeStart--;
+      let colon = userinfoStart;
+      while (colon < at && text.charCodeAt(colon) !== 58) colon++;
+      if (schemeStart < separator && isLetterCode(text.charCodeAt(schemeStart)) && colon < at - 1) {
+        const scheme = text.slice(schemeStart, separator).toLowerCase();
+        const confidence = confidenceFor(text, colon + 1, at, knownSchemes.has(scheme) ? 0.9 : 0.8);
+        if (confidence > 0) out.push({ type: "url_password", category: "secret", start: colon + 1, end: at, confidence, recognizer: "url-password" });
+      }
+    } else {
+      failedAnchor = at;
+    }
+    at = next;
+  }
+}
+
+/** The key just before a "=" at `equals` (spaces allowed around it), lower-cased, or "". */
+function keyBefore(text: string, equals: number): { key: string; start: number } {
+  let end = equals;
+  while (end > 0 && end > equals - 3 && text.charCodeAt(end - 1) === 32) end--;
+  let start = end;
+  while (start > 0 && end - start < 9 && isLetterCode(text.charCodeAt(start - 1))) start--;
+  if (start > 0 && (isAlphanumeric(text.charCodeAt(start - 1)) || text.charCodeAt(start - 1) === 95)) return { key: "", start };
+  return { key: text.slice(start, end).toLowerCase(), start };
+}
+
+const noKey = { key: "", start: 0 };
+
+function isLetterCode(code: number): boolean {
+  return (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+}
+
+function scanKeyValues(text: string, out: Finding[]): void {
+  let equals = text.indexOf("=");
+  while (equals !== -1) {
+    let next = equals + 1;
+    // Every accepted key ends in "d" or "s" (password, pwd, passwd, pass): test that letter first.
+    let last = equals - 1;
+    while (last > 0 && last > equals - 3 && text.charCodeAt(last) === 32) last--;
+    const lastCode = text.charCodeAt(last) | 0x20;
+    const { key, start: keyStart } = lastCode === 100 || lastCode === 115 ? keyBefore(text, equals) : noKey;
+    if (passwordKeys.has(key)) {
+      let valueStart = equals + 1;
+      while (valueStart < text.length && valueStart < equals + 3 && text.charCodeAt(valueStart) === 32) valueStart++;
+      const quote = text.charCodeAt(valueStart);
+      let valueEnd: number;
+      if (quote === 34 || quote === 39) {
+        valueStart++;
+        valueEnd = valueStart;
+        const limit = Math.min(text.length, valueStart + 257);
+        while (valueEnd < limit && text.charCodeAt(valueEnd) !== quote && text.charCodeAt(valueEnd) !== 10) valueEnd++;
+        if (text.charCodeAt(valueEnd) !== quote) valueEnd = valueStart;
+      } else {
+        valueEnd = valueStart;
+        const limit = Math.min(text.length, valueStart + 257);
+        while (valueEnd < limit && !endsValue(text.charCodeAt(valueEnd))) valueEnd++;
+        if (valueEnd - valueStart > 256) valueEnd = valueStart;
+      }
+      if (valueEnd - valueStart >= 3) {
+        // Inside a connection string (Server=…;Password=…; or ?user=…&password=…) rather than a lone flag.
+        const before = text.charCodeAt(keyStart - 1);
+        const after = text.charCodeAt(valueEnd + (quote === 34 || quote === 39 ? 1 : 0));
+        const inConnectionString = before === 59 || before === 38 || before === 63 || after === 59 || after === 38;
+        const confidence = confidenceFor(text, valueStart, valueEnd, inConnectionString ? 0.85 : 0.75);
+        if (confidence > 0) out.push({ type: "url_password", category: "secret", start: valueStart, end: valueEnd, confidence, recognizer: "url-password" });
+        next = valueEnd;
+      }
+    }
+    equals = text.indexOf("=", next);
+  }
+}
+
+/**
+ * Passwords in URLs and connection strings: scheme://user:password@host (postgres, mysql,
+ * mongodb+srv, redis, amqp, http(s), ftp...; the finding is the password only, so a policy can
+ * mask it and keep the host) and key=value strings in ADO/JDBC/ODBC style ("Password=…;",
+ * "pwd=…", "&password=…"). Template references ("${DB_PASSWORD}") are not secrets.
+ */
+export const urlPasswordRecognizer: Recognizer = {
+  id: "url-password",
+  category: "secret",
+  types: ["url_password"],
+  scan(text: string, out: Finding[]): void {
+    scanUrls(text, out);
+    scanKeyValues(text, out);
+  },
+};

@@ -248,7 +248,7 @@ function createPolicyGuard(config: Config, catalog: ModelCatalog, reviews: Revie
             async hold(item) {
               // An identical request approved before (its client lost the answer in a restart) goes through.
               if ((await reviews.approvedFor(item.fingerprint)) !== undefined) return "approved";
-              const { id } = await reviews.submit({ kind: "request", fingerprint: item.fingerprint, keyId: item.keyId, model: item.model, route: item.route, rule: item.rule, reasons: item.reasons, preview: item.preview });
+              const { id } = await reviews.submit({ kind: item.kind, fingerprint: item.fingerprint, keyId: item.keyId, model: item.model, route: item.route, rule: item.rule, reasons: item.reasons, preview: item.preview });
               return reviews.wait(id, { timeoutMs: policy.review.timeout, signal: item.signal });
             },
           },

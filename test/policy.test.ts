@@ -363,3 +363,53 @@ describe("safety filters", () => {
     }
   });
 });
+
+describe("policy: tool calls the model proposes", () => {
+  test("a call to a sensitive tool is held for review before the client sees it; denial ends the answer with an error", async () => {
+    reset();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-tool-review-"));
+    const base = await configFor();
+    const server = await startServer({
+      ...base,
+      dataDir,
+      policy: { rules: [{ name: "mail-needs-approval", when: { tools: ["send_email"] }, action: "review" }, { name: "no-deletes", when: { tools: ["delete_account"] }, action: "block" }] },
+    } as Omit<ConfigInput, "dataDir"> & { dataDir: string });
+    const tool = (name: string) => ({ type: "function" as const, function: { name, parameters: { type: "object", properties: { to: { type: "string" } }, required: ["to"] } } });
+    const pending = async () => {
+      for (let attempt = 0; attempt < 200; attempt++) {
+        const response = await fetch(`${server.url}/v1/hearth/reviews?status=pending`);
+        const items = ((await response.json()) as { data: Array<{ id: string; kind: string; preview: string; rule: string }> }).data;
+        if (items.length > 0) return items[0];
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      throw new Error("no pending review appeared");
+    };
+    try {
+      const held = server.client.chat.completions.create({ model: "gpt", messages: [{ role: "user", content: "mail the report" }], tools: [tool("send_email")] });
+      const item = await pending();
+      assert.equal(item?.kind, "tool_call");
+      assert.equal(item?.rule, "mail-needs-approval");
+      assert.match(item?.preview ?? "", /^send_email\(/);
+      await fetch(`${server.url}/v1/hearth/reviews/${item?.id}/approve`, { method: "POST" });
+      const answer = await held;
+      assert.equal(answer.choices[0]?.message.tool_calls?.[0]?.type === "function" ? answer.choices[0].message.tool_calls[0].function.name : "", "send_email");
+
+      // Streamed: the tool call is the answer's first part, so nothing (not even the headers) goes
+      // out while it is held; a denial then arrives as a plain 403.
+      const streamed = (async () => {
+        const stream = await server.client.chat.completions.create({ model: "gpt", stream: true, messages: [{ role: "user", content: "mail it again" }], tools: [tool("send_email")] });
+        for await (const chunk of stream) assert.equal(chunk.choices[0]?.delta.tool_calls, undefined, "no tool call reaches the client");
+      })();
+      const second = await pending();
+      await fetch(`${server.url}/v1/hearth/reviews/${second?.id}/deny`, { method: "POST" });
+      await assert.rejects(streamed, (error: unknown) => error instanceof OpenAI.PermissionDeniedError && /denied the model's call to 'send_email'/.test(error.message));
+
+      await assert.rejects(
+        server.client.chat.completions.create({ model: "gpt", messages: [{ role: "user", content: "close my account" }], tools: [tool("delete_account")] }),
+        (error: unknown) => error instanceof OpenAI.PermissionDeniedError && /delete_account/.test(error.message),
+      );
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -68,13 +68,20 @@ const ruleConditionsSchema = z.strictObject({
   tags: z.array(z.string().min(1)).min(1).optional(),
   /** Estimated prompt tokens (characters ÷ 4). */
   tokens: z.strictObject({ over: z.number().int().min(0).optional(), under: z.number().int().min(1).optional() }).optional(),
+  /** Tools the model proposes to call: the rule is evaluated on each proposed call in the answer (allow, review or block). */
+  tools: z.array(z.string().min(1)).min(1).optional(),
 });
 
-const policyRuleSchema = z.strictObject({
-  name: z.string().min(1).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits and . _ -"),
-  when: ruleConditionsSchema.prefault({}),
-  action: policyAction,
-});
+const policyRuleSchema = z
+  .strictObject({
+    name: z.string().min(1).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "use letters, digits and . _ -"),
+    when: ruleConditionsSchema.prefault({}),
+    action: policyAction,
+  })
+  .refine((rule) => rule.when.tools === undefined || ["allow", "review", "block"].includes(rule.action), {
+    message: "a rule on proposed tool calls (`when.tools`) can only allow, review or block them",
+  })
+  .refine((rule) => rule.when.tools === undefined || rule.when.data === undefined, { message: "`when.tools` and `when.data` cannot be combined: tool rules judge the answer, data rules the request" });
 
 /** Safety filters: prompt-injection / jailbreak heuristics, optionally a Llama-Guard-style local model (docs/policy.md). */
 const safetySchema = z.strictObject({

@@ -37,6 +37,11 @@ export interface PolicyRule {
       | undefined;
     tags?: readonly string[] | undefined;
     tokens?: { over?: number | undefined; under?: number | undefined } | undefined;
+    /**
+     * Names of tools the model proposes to call. A rule with `tools` is evaluated on the answer,
+     * once per proposed tool call (review / block / allow), never on the request.
+     */
+    tools?: readonly string[] | undefined;
   };
   action: PolicyAction;
 }
@@ -146,6 +151,7 @@ function dataMatches(rule: PolicyRule, found: DataFound | undefined): boolean {
 
 function verdictFor(policy: Policy, facts: RequestFacts, destination: Destination, found: DataFound | undefined): Verdict {
   for (const rule of policy.rules) {
+    if (rule.when.tools !== undefined) continue;
     if (dataMatches(rule, found) && contextMatches(rule, facts, destination)) return { type: found?.type, rule: rule.name, action: rule.action };
   }
   return { type: found?.type, rule: "default", action: policy.default };
@@ -209,4 +215,21 @@ export function decide(
 /** "payment card number, e-mail address" — labels for a block message, never values. */
 export function describeTypes(types: readonly string[]): string {
   return types.map((type) => (isDataType(type) ? dataTypes[type].label : type.replaceAll("_", " "))).join(", ");
+}
+
+/** Whether any rule looks at proposed tool calls (so answers need watching at all). */
+export function hasToolRules(policy: Policy): boolean {
+  return policy.rules.some((rule) => rule.when.tools !== undefined);
+}
+
+/**
+ * The verdict for a tool call the model proposes: the first rule with `tools` naming it whose
+ * other conditions hold; undefined when no such rule exists (the call passes).
+ */
+export function decideToolCall(policy: Policy, facts: RequestFacts, destination: Destination, tool: string): Verdict | undefined {
+  for (const rule of policy.rules) {
+    if (rule.when.tools === undefined || !rule.when.tools.includes(tool)) continue;
+    if (contextMatches(rule, facts, destination)) return { type: undefined, rule: rule.name, action: rule.action };
+  }
+  return undefined;
 }

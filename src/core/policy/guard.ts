@@ -7,7 +7,7 @@ import { createRedactionSession, type RedactionSession } from "../guardrails/red
 import type { SafetyClassifier, SafetyMessage, SafetyVerdict } from "../guardrails/safety/classifier.ts";
 import { createStreamOutputChecker } from "../guardrails/safety/stream-checker.ts";
 import type { Finding } from "../guardrails/types.ts";
-import { decide, describeTypes, type DataFound, type Destination, type Policy, type PolicyDecision, type RequestFacts } from "./engine.ts";
+import { decide, decideToolCall, describeTypes, hasToolRules, type DataFound, type Destination, type Policy, type PolicyDecision, type RequestFacts } from "./engine.ts";
 
 /**
  * The guard applies the policy on the request path: it finds sensitive data in every text a
@@ -32,6 +32,8 @@ export type GuardedRequest = ChatRequest | CompletionRequest | EmbeddingRequest;
 export interface ReviewGate {
   /** Holds the request until a reviewer decides; resolves with the decision. */
   hold(item: {
+    /** A held request, or a tool call the model proposed (held before the client sees it). */
+    kind: "request" | "tool_call";
     fingerprint: string;
     keyId: string | null;
     model: string;
@@ -283,9 +285,65 @@ async function* checkedParts(parts: AsyncIterable<StreamPart>, safety: NonNullab
   }
 }
 
+/** Masks findings in a text as [TYPE] (previews for reviewers). */
+function masked(text: string, findings: readonly Finding[]): string {
+  let out = "";
+  let at = 0;
+  for (const finding of [...findings].sort((left, right) => left.start - right.start)) {
+    if (finding.start < at) continue;
+    out += `${text.slice(at, finding.start)}[${finding.type.toUpperCase()}]`;
+    at = finding.end;
+  }
+  return out + text.slice(at);
+}
+
 export function createGuard(options: GuardOptions) {
   const { policy } = options;
   const safety = options.safety;
+  const watchesTools = hasToolRules(policy);
+
+  /**
+   * Holds or refuses tool calls the model proposes, per `when.tools` rules, before the client
+   * sees them (it is the client that would execute them). Arguments reach the reviewer masked.
+   */
+  async function* watchToolCalls(
+    parts: AsyncIterable<StreamPart>,
+    facts: RequestFacts,
+    destination: Destination,
+    context: RequestContext,
+    route: { name: string; isRoute: boolean },
+    model: string,
+    requestFingerprint: string,
+  ): AsyncGenerator<StreamPart> {
+    for await (const part of parts) {
+      if (part.type === "tool-call") {
+        const verdict = decideToolCall(policy, facts, destination, part.toolCall.name);
+        if (verdict?.action === "block") {
+          throw new HearthError("policy_blocked", `Blocked by policy (rule '${verdict.rule}'): the model proposed a call to the tool '${part.toolCall.name}', which the policy does not allow.`);
+        }
+        if (verdict?.action === "review") {
+          const gate = options.review;
+          if (gate === undefined) throw new HearthError("policy_blocked", `Blocked by policy (rule '${verdict.rule}'): the tool call needs a human review and no review queue is configured.`);
+          const outcome = await gate.hold({
+            kind: "tool_call",
+            // The conversation is part of it: the same call proposed in another conversation is reviewed anew.
+            fingerprint: createHash("sha256").update(JSON.stringify({ request: requestFingerprint, tool: part.toolCall.name, arguments: part.toolCall.arguments })).digest("hex"),
+            keyId: facts.caller?.key ?? null,
+            model,
+            route: route.isRoute ? route.name : null,
+            rule: verdict.rule,
+            reasons: [`the model proposes to call ${part.toolCall.name}`],
+            preview: `${part.toolCall.name}(${masked(part.toolCall.arguments, options.scan(part.toolCall.arguments)).slice(0, 4_000)})`,
+            signal: context.signal,
+          });
+          if (outcome !== "approved") {
+            throw new HearthError("review_denied", outcome === "denied" ? `A reviewer denied the model's call to '${part.toolCall.name}'.` : `No reviewer approved the model's call to '${part.toolCall.name}' in time.`);
+          }
+        }
+      }
+      yield part;
+    }
+  }
 
   function inspect(kind: RequestKind, request: GuardedRequest): { findings: LocatedFinding[]; found: DataFound[]; byWhere: Map<string, Finding[]>; characters: number } {
     const findings: LocatedFinding[] = [];
@@ -320,7 +378,7 @@ export function createGuard(options: GuardOptions) {
     const decision = decide(policy, facts, inspected.found, targets.map(options.destinationOf), local === undefined ? undefined : options.destinationOf(local));
     const usable = decision.destinations.filter((entry) => entry.outcome !== "excluded").map((entry) => entry.destination.key);
     const candidates = decision.rerouted && local !== undefined ? [local] : targets.filter((target) => usable.includes(target.key));
-    return { inspected, decision, candidates };
+    return { inspected, decision, candidates, facts };
   }
 
   function blockedError(decision: PolicyDecision): HearthError {
@@ -344,7 +402,7 @@ export function createGuard(options: GuardOptions) {
         if (safety.input.action === "block") throw unsafeError("input", verdict);
       }
     }
-    const { inspected, decision, candidates } = evaluate(kind, request, context, targets);
+    const { inspected, decision, candidates, facts } = evaluate(kind, request, context, targets);
     if (decision.blocked !== undefined) throw blockedError(decision);
     let summary = decision.rerouted ? "route_local" : "allow";
     if (decision.review) {
@@ -352,6 +410,7 @@ export function createGuard(options: GuardOptions) {
       const reviewVerdict = decision.destinations.flatMap((entry) => entry.verdicts).find((verdict) => verdict.action === "review");
       if (gate === undefined) throw new HearthError("policy_blocked", `Blocked by policy (rule '${reviewVerdict?.rule ?? "default"}'): the request needs a human review and no review queue is configured. Nothing was sent to any model.`);
       const outcome = await gate.hold({
+        kind: "request",
         fingerprint: fingerprintOf(kind, request, context.caller?.key ?? null),
         keyId: context.caller?.key ?? null,
         model: request.model,
@@ -374,10 +433,15 @@ export function createGuard(options: GuardOptions) {
       summary,
       prepare(target) {
         const output = safety?.output;
-        const check =
+        const safetyCheck =
           output === undefined || kind === "embedding"
             ? (parts: AsyncIterable<StreamPart>) => parts
             : (parts: AsyncIterable<StreamPart>) => checkedParts(parts, output, conversation, context.signal, (verdict) => safety?.onUnsafe?.("output", verdict, context.requestId));
+        const destination = options.destinationOf(target);
+        const check =
+          watchesTools && kind === "chat"
+            ? (parts: AsyncIterable<StreamPart>) => watchToolCalls(safetyCheck(parts), facts, destination, context, route, request.model, fingerprintOf(kind, request, context.caller?.key ?? null))
+            : safetyCheck;
         const redact = decisions.get(target.key)?.redact ?? [];
         if (redact.length === 0) return { request, restore: check, redacted: [] };
         const session = createRedactionSession();
@@ -414,16 +478,8 @@ export function createGuard(options: GuardOptions) {
 function previewOf(kind: RequestKind, request: GuardedRequest, byWhere: ReadonlyMap<string, Finding[]>): string {
   const lines: string[] = [];
   mapRequest(kind, request, (text, where) => {
-    const findings = [...(byWhere.get(where) ?? [])].sort((left, right) => left.start - right.start);
-    let masked = "";
-    let at = 0;
-    for (const finding of findings) {
-      if (finding.start < at) continue;
-      masked += `${text.slice(at, finding.start)}[${finding.type.toUpperCase()}]`;
-      at = finding.end;
-    }
-    masked += text.slice(at);
-    if (masked.length > 0) lines.push(`${where}: ${masked.length > 2_000 ? `${masked.slice(0, 2_000)}…` : masked}`);
+    const shown = masked(text, byWhere.get(where) ?? []);
+    if (shown.length > 0) lines.push(`${where}: ${shown.length > 2_000 ? `${shown.slice(0, 2_000)}…` : shown}`);
     return text;
   });
   return lines.join("\n").slice(0, 8_000);

@@ -102,7 +102,7 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): OpenAIProv
             for (const part of out) yield part;
             out.length = 0;
             // The server ends the body right after [DONE]; one that does not loses the connection.
-            drainTimer = setTimeout(() => stream.destroy(), drainAfterDoneMs);
+            drainTimer = setTimeout(() => stream.on("error", ignore).destroy(), drainAfterDoneMs);
             drainTimer.unref();
             yield finish;
             break;
@@ -127,7 +127,9 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): OpenAIProv
       if (ended || !done) {
         clearTimeout(drainTimer);
         // Not finished: stop reading and drop the connection, which cancels the upstream request.
-        if (!ended) stream.destroy();
+        // undici's body emits RequestAbortedError when destroyed before its end; with the
+        // iterator detached (destroyOnReturn: false) nobody else listens, so swallow it here.
+        if (!ended) stream.on("error", ignore).destroy();
       } else {
         // Finished but the body's last bytes are still coming: read them in the background.
         const timer = drainTimer;
@@ -178,3 +180,5 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): OpenAIProv
     close: () => client.close(),
   };
 }
+
+function ignore(): void {}

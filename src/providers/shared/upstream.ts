@@ -262,7 +262,7 @@ export function createUpstreamClient(options: UpstreamOptions): UpstreamClient {
       } finally {
         // The consumer stopped early (client gone, or the provider saw its terminal event):
         // drop the connection rather than drain an answer nobody reads.
-        if (!completed) response.body.destroy();
+        if (!completed) response.body.on("error", () => undefined).destroy();
       }
     },
 

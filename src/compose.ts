@@ -14,6 +14,7 @@ import { createSensitiveDataDetector } from "./core/guardrails/index.ts";
 import { createGuard, type Guard, type SafetyOptions } from "./core/policy/guard.ts";
 import { combineVerdicts, type SafetyClassifier } from "./core/guardrails/safety/classifier.ts";
 import { createHeuristicSafetyClassifier } from "./core/guardrails/safety/heuristics.ts";
+import { createLocalModelNameExtractor, findingsFromNames } from "./core/guardrails/recognizers/local-model-names.ts";
 import { createLocalModelSafetyClassifier } from "./core/guardrails/safety/local-model.ts";
 import { collect, type ModelInfo } from "./spec/model.ts";
 import type { Destination } from "./core/policy/engine.ts";
@@ -204,7 +205,9 @@ export async function compose(config: Config, logger: Logger, options: { storage
 /** The policy of `config.policy`: detector, destinations' attributes, local model, review queue. */
 function createPolicyGuard(config: Config, catalog: ModelCatalog, reviews: ReviewService | undefined, logger: Logger): Guard {
   // Safety filters alone (no policy section): a policy that allows everything.
-  const policy = config.policy ?? { minimumConfidence: 0.5, disable: [], dictionaries: [], rules: [], default: "allow" as const, localModel: undefined, localTrust: "trusted", review: { timeout: 600_000 } };
+  const policy = config.policy ?? { minimumConfidence: 0.5, disable: [], dictionaries: [], rules: [], default: "allow" as const, localModel: undefined, localTrust: "trusted", review: { timeout: 600_000 }, names: undefined };
+  const namesModel = policy.names?.model;
+  const names = namesModel === undefined ? undefined : createLocalModelNameExtractor(localCompletion(catalog, namesModel, 256));
   const detector = createSensitiveDataDetector({
     minimumConfidence: policy.minimumConfidence,
     disable: policy.disable,
@@ -238,6 +241,7 @@ function createPolicyGuard(config: Config, catalog: ModelCatalog, reviews: Revie
   return createGuard({
     policy,
     scan: (text) => detector.scan(text),
+    extractNames: names === undefined ? undefined : async (text, signal) => findingsFromNames(text, await names.extract(text, signal), "local-model-names"),
     destinationOf,
     localTarget: policy.localModel === undefined ? undefined : () => catalog.resolve(policy.localModel as string)?.targets[0],
     safety: config.safety === undefined ? undefined : createSafety(config.safety, catalog, logger),
@@ -263,17 +267,7 @@ function createSafety(safety: SafetyConfig, catalog: ModelCatalog, logger: Logge
   if (modelName !== undefined) {
     // Called on the provider directly: the classifier's own prompt must not pass through the
     // policy, the request log or another safety check.
-    const complete = async (prompt: string, signal?: AbortSignal): Promise<string> => {
-      const target = catalog.resolve(modelName)?.targets[0];
-      if (target === undefined) throw new Error(`safety.classifierModel "${modelName}" is not in the catalogue`);
-      const entry = target.entry;
-      const parts = entry.provider.chat(
-        { model: entry.upstreamModel ?? entry.info.name, messages: [{ role: "user", content: prompt }], maxTokens: 24, temperature: 0 },
-        { signal: signal ?? new AbortController().signal, stream: false },
-      );
-      return (await collect(parts)).text;
-    };
-    const model = createLocalModelSafetyClassifier(complete, { failMode: safety.failMode, promptFormat: "plain" });
+    const model = createLocalModelSafetyClassifier(localCompletion(catalog, modelName, 24), { failMode: safety.failMode, promptFormat: "plain" });
     classifier = {
       id: `${heuristic.id}+${model.id}`,
       async classify(input, signal) {
@@ -290,5 +284,22 @@ function createSafety(safety: SafetyConfig, catalog: ModelCatalog, logger: Logge
     onUnsafe(stage, verdict, requestId) {
       logger.warn(`safety filter flagged the ${stage}`, { requestId, categories: verdict.categories.join(","), classifier: verdict.classifier, score: verdict.score });
     },
+  };
+}
+
+/**
+ * A prompt → text function on a catalogued model, called on its provider directly: guardrail
+ * prompts (names, safety) must not pass through the policy, the request log or another check.
+ */
+function localCompletion(catalog: ModelCatalog, modelName: string, maxTokens: number) {
+  return async (prompt: string, signal?: AbortSignal): Promise<string> => {
+    const target = catalog.resolve(modelName)?.targets[0];
+    if (target === undefined) throw new Error(`the guardrail model "${modelName}" is not in the catalogue`);
+    const entry = target.entry;
+    const parts = entry.provider.chat(
+      { model: entry.upstreamModel ?? entry.info.name, messages: [{ role: "user", content: prompt }], maxTokens, temperature: 0 },
+      { signal: signal ?? new AbortController().signal, stream: false },
+    );
+    return (await collect(parts)).text;
   };
 }

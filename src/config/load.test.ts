@@ -108,6 +108,29 @@ describe("loadConfig", () => {
     assert.throws(() => loadConfig({}, {}, dir), /providers\.0\.type/);
   });
 
+  test("policy: references and data classes are checked, dictionary files resolved next to the config", () => {
+    const dir = tempDir();
+    const write = (policy: string) =>
+      fs.writeFileSync(
+        path.join(dir, "hearth.yaml"),
+        `providers:\n  - { name: oa, type: openai, apiKey: k, trust: [zero-retention], region: eu }\nmodels:\n  - { name: local, path: a.gguf }\n  - { name: gpt, provider: oa }\npolicy:\n${policy}`,
+      );
+    write("  localModel: local\n  dictionaries: [{ type: customer, file: customers.txt }]\n  rules:\n    - { name: r1, when: { data: [email, customer, pii] }, action: redact }\n");
+    const { config } = loadConfig({}, {}, dir);
+    assert.equal(config.policy?.dictionaries[0]?.file, path.join(dir, "customers.txt"));
+    assert.deepEqual(config.providers[0]?.trust, ["zero-retention"]);
+    write("  rules:\n    - { name: r1, when: { data: [emial] }, action: block }\n");
+    assert.throws(() => loadConfig({}, {}, dir), /policy\.rules\.r1\.when\.data: "emial" is not a data type/);
+    write("  localModel: nope\n");
+    assert.throws(() => loadConfig({}, {}, dir), /policy\.localModel: "nope"/);
+    write("  names: { model: gpt }\n");
+    assert.throws(() => loadConfig({}, {}, dir), /policy\.names\.model: "gpt" is a remote model/);
+    write("  rules:\n    - { name: r1, when: { tools: [send] }, action: redact }\n");
+    assert.throws(() => loadConfig({}, {}, dir), /can only allow, review or block/);
+    write("  rules:\n    - { name: r1, action: block }\n    - { name: r1, action: allow }\n");
+    assert.throws(() => loadConfig({}, {}, dir), /"r1" is used twice/);
+  });
+
   test("loopback detection", () => {
     assert.ok(isLoopback("127.0.0.1"));
     assert.ok(isLoopback("localhost"));

@@ -205,6 +205,12 @@ export function checkReferences(config: Config, where: string, env: Environment)
         if (!model.endsWith("*") && !models.has(model) && !routes.has(model)) fail(`policy.rules.${rule.name}.when.models: "${model}" is not a configured model or route.`);
       }
     }
+    const namesModel = policy.names?.model;
+    if (namesModel !== undefined) {
+      const model = config.models.find((candidate) => candidate.name === namesModel);
+      if (model === undefined) fail(`policy.names.model: "${namesModel}" is not a configured model.`);
+      else if (model.provider !== undefined) fail(`policy.names.model: "${namesModel}" is a remote model; names are found on a local model only (the text must not leave to find what must not leave).`);
+    }
     for (const name of policy.disable) {
       if (!(name in dataTypes)) fail(`policy.disable: "${name}" is not a built-in data type.`);
     }

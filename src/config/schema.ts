@@ -121,6 +121,11 @@ const policySchema = z.strictObject({
     )
     .default([]),
   rules: z.array(policyRuleSchema).default([]),
+  /**
+   * Person and organisation names found by a local model (`person_name`, `organization`): one model
+   * call per text of each request, so opt-in. The model must be local (path or hf), never remote.
+   */
+  names: z.strictObject({ model: publicName }).optional(),
   /** The action when no rule matches. */
   default: policyAction.default("allow"),
   /** The model a `route_local` request goes to when its own route has no local target. */

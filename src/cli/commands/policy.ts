@@ -40,7 +40,7 @@ async function withGateway<T>(config: Config, run: (gateway: Awaited<ReturnType<
   }
 }
 
-function explain(gateway: Awaited<ReturnType<typeof compose>>["gateway"], body: unknown): Explanation {
+function explain(gateway: Awaited<ReturnType<typeof compose>>["gateway"], body: unknown): Promise<Explanation> {
   const input = fromExplainBody(asExplainBody(body));
   const caller = input.key === undefined && input.team === undefined ? undefined : { key: input.key ?? "", team: input.team };
   return explainRequest(gateway, { kind: input.kind, request: input.request, caller, tags: input.tags } as Parameters<typeof explainRequest>[1]);
@@ -127,14 +127,14 @@ export async function policyTestCommand(options: PolicyCommandOptions): Promise<
     return 1;
   }
   const results = await withGateway(options.config, (gateway) =>
-    cases.map((entry) => {
+    Promise.all(cases.map(async (entry) => {
       try {
-        const explanation = explain(gateway, entry.body);
+        const explanation = await explain(gateway, entry.body);
         return { name: entry.name, problems: compare(explanation, entry.expect), outcome: explanation.outcome };
       } catch (error) {
         return { name: entry.name, problems: [`the request could not be evaluated: ${toHearthError(error).message}`], outcome: "error" };
       }
-    }),
+    })),
   );
   const failed = results.filter((result) => result.problems.length > 0);
   if (options.json === true) {

@@ -12,7 +12,7 @@ export type ExplainRequest =
  * verdict of every rule per destination, and where the request would go — without calling any
  * model. `POST /v1/hearth/policy/explain` and `hearth policy explain|test` answer with this.
  */
-export function explainRequest(gateway: Gateway, input: ExplainRequest & { caller?: Caller | undefined; tags?: readonly string[] | undefined }) {
+export async function explainRequest(gateway: Gateway, input: ExplainRequest & { caller?: Caller | undefined; tags?: readonly string[] | undefined }) {
   const capability = input.kind === "embedding" ? "embedding" : input.kind;
   const { route, targets } = gateway.targetsOf(input.request.model, capability);
   const base = { model: input.request.model, route: route.isRoute ? route.name : null };
@@ -20,7 +20,7 @@ export function explainRequest(gateway: Gateway, input: ExplainRequest & { calle
   if (guard === undefined) {
     return { ...base, policy: false, outcome: "allow" as const, targets: targets.map((target) => target.key), findings: [], found: [], destinations: [], message: "No policy is configured: every request goes to its model unchanged." };
   }
-  const explained = guard.explain(input.kind as RequestKind, input.request, { caller: input.caller, tags: input.tags }, targets);
+  const explained = await guard.explain(input.kind as RequestKind, input.request, { caller: input.caller, tags: input.tags }, targets);
   return {
     ...base,
     policy: true,
@@ -43,4 +43,4 @@ export function explainRequest(gateway: Gateway, input: ExplainRequest & { calle
   };
 }
 
-export type Explanation = ReturnType<typeof explainRequest>;
+export type Explanation = Awaited<ReturnType<typeof explainRequest>>;

@@ -171,11 +171,28 @@ describe("policy guard", () => {
     await assert.rejects(make("expired").plan("chat", request, context(), route, [vendor]), /in time/);
   });
 
-  test("explain reports findings by position and type, never the values", () => {
-    const explained = guardWith().explain("chat", conversation, {}, [vendor, cheap]);
+  test("explain reports findings by position and type, never the values", async () => {
+    const explained = await guardWith().explain("chat", conversation, {}, [vendor, cheap]);
     assert.equal(explained.outcome, "redact");
     assert.deepEqual(explained.targets, ["openai/gpt"]);
     assert.deepEqual(explained.findings[0], { where: "messages[1].content[0]", type: "email", category: "pii", start: 5, end: 17, confidence: 0.95, recognizer: "test" });
     assert.doesNotMatch(JSON.stringify(explained), /ann@corp|bob@corp/);
+  });
+
+  test("a model-based name recognizer adds findings the rules can act on", async () => {
+    const guard = createGuard({
+      policy: { rules: [{ name: "names-stay-local", when: { data: ["person_name"] }, action: "route_local" }], default: "allow", localTrust: "trusted" },
+      scan,
+      // Stands in for the local model: finds "Ada Lovelace" wherever it occurs.
+      extractNames: async (text) => {
+        const at = text.indexOf("Ada Lovelace");
+        return at === -1 ? [] : [{ type: "person_name", category: "name", start: at, end: at + 12, confidence: 0.8, recognizer: "local-model-names" }];
+      },
+      destinationOf: (routeTarget) => (routeTarget as RouteTarget & { destination: Destination }).destination,
+    });
+    const request: ChatRequest = { model: "gpt", messages: [{ role: "user", content: "Write a bio of Ada Lovelace" }] };
+    const plan = await guard.plan("chat", request, context(), route, [vendor, local]);
+    assert.deepEqual(plan.targets.map((entry) => entry.key), ["engine/llama"]);
+    assert.deepEqual(plan.findings.map((finding) => [finding.type, finding.start, finding.end]), [["person_name", 15, 27]]);
   });
 });

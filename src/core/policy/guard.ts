@@ -59,6 +59,11 @@ export interface GuardOptions {
   policy: Policy;
   /** The detector: findings for one text. */
   scan(text: string): Finding[];
+  /**
+   * Optional model-based recognizer (person and organisation names, on a local model): findings
+   * for one text. Runs after `scan`, once per text, so it adds a model call per request.
+   */
+  extractNames?: ((text: string, signal?: AbortSignal) => Promise<Finding[]>) | undefined;
   /** Locality, trust and region of a route target. */
   destinationOf(target: RouteTarget): Destination;
   /** The policy's local model as a route target, when configured. */
@@ -345,14 +350,20 @@ export function createGuard(options: GuardOptions) {
     }
   }
 
-  function inspect(kind: RequestKind, request: GuardedRequest): { findings: LocatedFinding[]; found: DataFound[]; byWhere: Map<string, Finding[]>; characters: number } {
+  async function inspect(kind: RequestKind, request: GuardedRequest, signal?: AbortSignal): Promise<{ findings: LocatedFinding[]; found: DataFound[]; byWhere: Map<string, Finding[]>; characters: number }> {
     const findings: LocatedFinding[] = [];
     const byWhere = new Map<string, Finding[]>();
     const counts = new Map<string, DataFound>();
     let characters = 0;
     for (const segment of segmentsOf(kind, request)) {
       characters += segment.text.length;
-      const found = options.scan(segment.text);
+      let found = options.scan(segment.text);
+      if (options.extractNames !== undefined) {
+        const names = await options.extractNames(segment.text, signal);
+        // A name inside something already found (an e-mail's local part) adds nothing.
+        const fresh = names.filter((name) => !found.some((finding) => finding.start <= name.start && name.end <= finding.end));
+        if (fresh.length > 0) found = [...found, ...fresh].sort((left, right) => left.start - right.start);
+      }
       if (found.length === 0) continue;
       byWhere.set(segment.where, found);
       for (const finding of found) {
@@ -366,8 +377,8 @@ export function createGuard(options: GuardOptions) {
   }
 
   /** Decides without holding for review or throwing: for explanations and for `plan`. */
-  function evaluate<Request extends GuardedRequest>(kind: RequestKind, request: Request & { model: string }, context: Pick<RequestContext, "caller" | "tags">, targets: readonly RouteTarget[]) {
-    const inspected = inspect(kind, request);
+  async function evaluate<Request extends GuardedRequest>(kind: RequestKind, request: Request & { model: string }, context: Pick<RequestContext, "caller" | "tags"> & { signal?: AbortSignal | undefined }, targets: readonly RouteTarget[]) {
+    const inspected = await inspect(kind, request, context.signal);
     const facts: RequestFacts = {
       model: request.model,
       caller: context.caller,
@@ -402,7 +413,7 @@ export function createGuard(options: GuardOptions) {
         if (safety.input.action === "block") throw unsafeError("input", verdict);
       }
     }
-    const { inspected, decision, candidates, facts } = evaluate(kind, request, context, targets);
+    const { inspected, decision, candidates, facts } = await evaluate(kind, request, context, targets);
     if (decision.blocked !== undefined) throw blockedError(decision);
     let summary = decision.rerouted ? "route_local" : "allow";
     if (decision.review) {
@@ -461,8 +472,8 @@ export function createGuard(options: GuardOptions) {
     policy,
     plan,
     /** The decision for a request, without calling any model or holding for review. */
-    explain<Request extends GuardedRequest>(kind: RequestKind, request: Request & { model: string }, context: Pick<RequestContext, "caller" | "tags">, targets: readonly RouteTarget[]) {
-      const { inspected, decision, candidates } = evaluate(kind, request, context, targets);
+    async explain<Request extends GuardedRequest>(kind: RequestKind, request: Request & { model: string }, context: Pick<RequestContext, "caller" | "tags">, targets: readonly RouteTarget[]) {
+      const { inspected, decision, candidates } = await evaluate(kind, request, context, targets);
       return {
         findings: inspected.findings,
         decision,

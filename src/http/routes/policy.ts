@@ -10,6 +10,6 @@ export function registerPolicyRoutes(app: HearthApp, kit: RouteKit): void {
     // The authenticated key by default; an explicit key/team asks "what if this key sent it".
     const caller = input.key !== undefined ? { key: input.key, team: input.team } : (request.caller ?? (input.team === undefined ? undefined : { key: "", team: input.team }));
     const tags = input.tags.length > 0 ? input.tags : (request.tags ?? []);
-    return context.json(explainRequest(kit.gateway, { kind: input.kind, request: input.request, caller, tags } as Parameters<typeof explainRequest>[1]));
+    return context.json(await explainRequest(kit.gateway, { kind: input.kind, request: input.request, caller, tags } as Parameters<typeof explainRequest>[1]));
   });
 }

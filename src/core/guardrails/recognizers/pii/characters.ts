@@ -54,27 +54,10 @@ export function isBlankCode(code: number): boolean {
   return code === 32 || code === 9 || code === 0xa0 || code === 0x202f;
 }
 
-/** Value of an ASCII digit, or -1. */
-export function digitValue(code: number): number {
-  return code >= 48 && code <= 57 ? code - 48 : -1;
-}
-
 /** Value of a hexadecimal digit, or -1. */
 export function hexValue(code: number): number {
   if (code >= 48 && code <= 57) return code - 48;
   if (code >= 65 && code <= 70) return code - 55;
   if (code >= 97 && code <= 102) return code - 87;
   return -1;
-}
-
-/**
- * Widens [start, end) over characters `accept` takes, at most `limit` characters each way, and
- * returns the new bounds as [start, end].
- */
-export function widen(text: string, start: number, end: number, accept: (code: number) => boolean, limit: number): [number, number] {
-  const lowest = Math.max(0, start - limit);
-  const highest = Math.min(text.length, end + limit);
-  while (start > lowest && accept(text.charCodeAt(start - 1))) start--;
-  while (end < highest && accept(text.charCodeAt(end))) end++;
-  return [start, end];
 }

@@ -155,7 +155,7 @@ export const cryptoWalletRecognizer: Recognizer = {
         } else if (walletContext.near(text, start, end)) report(out, id, "crypto_wallet", start, end, 0.65);
         continue;
       }
-      if (first === 49 || first === 51) {
+      if ((first === 49 || first === 51) && isAlphanumericCode(codeAt(text, start + 25))) {
         const end = alphanumericEnd(text, start, start + 36);
         const length = end - start;
         if (length >= 26 && length <= 35 && !isWordCode(codeAt(text, end)) && isBase58CheckAddress(text.slice(start, end))) {

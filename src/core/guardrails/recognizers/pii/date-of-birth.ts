@@ -6,7 +6,7 @@ import { codeAt } from "./characters.ts";
 const id = "date-of-birth";
 
 const birthContext = quickContextWords({
-  en: ["born", "born on", "date of birth", "birth date", "birthdate", "dob", "d.o.b", "d.o.b.", "birthday", "b."],
+  en: ["born", "born on", "date of birth", "birth date", "birthdate", "dob", "d.o.b", "d.o.b.", "birthday"],
   de: ["geboren", "geboren am", "geb.", "geb", "geburtsdatum", "geburtstag", "geb.-datum"],
   fr: ["né", "née", "né le", "née le", "date de naissance", "date naissance", "naissance", "anniversaire", "né(e) le"],
 });
@@ -48,13 +48,15 @@ function validYear(length: number, value: number): boolean {
 }
 
 /** Numeric dates: D.M.Y, D/M/Y, M/D/Y, D-M-Y with 2- or 4-digit years, and ISO Y-M-D. */
-function isNumericDate(tokens: NumericTokens, firstRun: number): boolean {
+function isNumericDate(tokens: NumericTokens, firstRun: number, separator: number): boolean {
   const text = tokens.text;
   const lengths = [runLength(tokens, firstRun), runLength(tokens, firstRun + 1), runLength(tokens, firstRun + 2)];
   const values = [0, 1, 2].map((offset) => numberAt(text, runStartOf(tokens, firstRun + offset), runEndOf(tokens, firstRun + offset)));
   const [first, second, third] = values as [number, number, number];
   if (lengths[0] === 4) return lengths[1]! <= 2 && lengths[2]! <= 2 && validYear(4, first) && validDay(third, second);
   if (lengths[0]! > 2 || lengths[1]! > 2 || !validYear(lengths[2]!, third)) return false;
+  // "1.2.34" is far more often a version than a date: short dotted dates need two-digit parts.
+  if (lengths[2] === 2 && separator === 46 && (lengths[0] !== 2 || lengths[1] !== 2)) return false;
   return validDay(first, second) || validDay(second, first);
 }
 
@@ -90,6 +92,11 @@ export const dateOfBirthRecognizer: Recognizer = {
   types: ["date_of_birth"],
   scan(text: string, out: Finding[]): void {
     const tokens = numericTokens(text);
+    const visit = (token: number, firstRun: number, lastRun: number, _digits: number, separator: number): void => {
+      if (lastRun - firstRun !== 2 || (separator !== 46 && separator !== 47 && separator !== 45)) return;
+      if (!windowStandsAlone(tokens, token, firstRun, lastRun) || !isNumericDate(tokens, firstRun, separator)) return;
+      found(runStartOf(tokens, firstRun), runEndOf(tokens, lastRun));
+    };
     const found = (start: number, end: number): void => {
       // "born on 3 May 1990", but also "am 03.09.1953 geboren".
       if (birthContext.near(text, start, end, 48, 24)) report(out, id, "date_of_birth", start, end, 0.8);
@@ -100,11 +107,7 @@ export const dateOfBirthRecognizer: Recognizer = {
         const runs = tokens.runCount[token] as number;
         if (runs < 3) continue;
         if (((tokens.flags[token] as number) & nextWord) !== 0 && codeAt(text, tokens.end[token] as number) === 84) continue;
-        forEachWindow(tokens, token, 4, 8, (firstRun, lastRun, _digits, separator) => {
-          if (lastRun - firstRun !== 2 || (separator !== 46 && separator !== 47 && separator !== 45)) return;
-          if (!windowStandsAlone(tokens, token, firstRun, lastRun) || !isNumericDate(tokens, firstRun)) return;
-          found(runStartOf(tokens, firstRun), runEndOf(tokens, lastRun));
-        });
+        forEachWindow(tokens, token, 4, 8, visit);
       }
     }
     const worded = tokens.worded;

@@ -8,7 +8,7 @@ const id = "de-tax-id";
 
 const taxIdContext = quickContextWords({
   en: ["tax id", "tax identification number", "german tax id", "tin", "taxpayer id"],
-  de: ["steuer-id", "steuerid", "steuer-idnr", "steuer-identifikationsnummer", "steueridentifikationsnummer", "identifikationsnummer", "idnr", "id-nr", "steuerliche identifikationsnummer", "steuernummer"],
+  de: ["steuer-id", "steuerid", "steuer-idnr", "steuer-id-nr", "steuer id", "steuer-identifikationsnummer", "steueridentifikationsnummer", "identifikationsnummer", "idnr", "id-nr", "steuerliche identifikationsnummer", "steuernummer"],
   fr: ["numéro fiscal", "identifiant fiscal", "numéro d'identification fiscale", "numéro fiscal allemand"],
 });
 
@@ -50,25 +50,26 @@ export const deTaxIdRecognizer: Recognizer = {
   types: ["de_tax_id"],
   scan(text: string, out: Finding[]): void {
     const tokens = numericTokens(text);
+    const visit = (token: number, firstRun: number, lastRun: number, _digits: number, separator: number): void => {
+      const runs = lastRun - firstRun + 1;
+      if (runs === 4) {
+        if (!isBlankCode(separator) || runLength(tokens, firstRun) !== 2) return;
+      } else if (runs !== 1) return;
+      if (!windowStandsAlone(tokens, token, firstRun, lastRun)) return;
+      copyDigits(tokens, firstRun, lastRun, digitBuffer);
+      if (!isGermanTaxId(digitBuffer)) return;
+      const start = runStartOf(tokens, firstRun);
+      const end = runEndOf(tokens, lastRun);
+      let confidence = 0.7;
+      if (taxIdContext.near(text, start, end)) confidence += 0.25;
+      else if (referenceContext.near(text, start, end, 32, 0)) confidence -= 0.3;
+      report(out, id, "de_tax_id", start, end, confidence);
+    };
     const long = tokens.long;
     for (let item = 0; item < long.count; item++) {
       const token = long.items[item] as number;
       if ((tokens.digits[token] as number) < 11) continue;
-      forEachWindow(tokens, token, 11, 11, (firstRun, lastRun, _digits, separator) => {
-        const runs = lastRun - firstRun + 1;
-        if (runs === 4) {
-          if (!isBlankCode(separator) || runLength(tokens, firstRun) !== 2) return;
-        } else if (runs !== 1) return;
-        if (!windowStandsAlone(tokens, token, firstRun, lastRun)) return;
-        copyDigits(tokens, firstRun, lastRun, digitBuffer);
-        if (!isGermanTaxId(digitBuffer)) return;
-        const start = runStartOf(tokens, firstRun);
-        const end = runEndOf(tokens, lastRun);
-        let confidence = 0.7;
-        if (taxIdContext.near(text, start, end)) confidence += 0.25;
-        else if (referenceContext.near(text, start, end, 32, 0)) confidence -= 0.3;
-        report(out, id, "de_tax_id", start, end, confidence);
-      });
+      forEachWindow(tokens, token, 11, 11, visit);
     }
   },
 };

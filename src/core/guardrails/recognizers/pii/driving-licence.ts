@@ -18,7 +18,7 @@ const drivingQualifiers = /(?:driving|driver'?s?|drivers'|dl)[\s_-]*$/iu;
 /** "licence number", "license_no": a licence number asked for by name, most often a driving licence in personal records. */
 const numberQualifier = /^[\s_-]*(?:number|no\b|nr\b|#)/iu;
 /** "permis" counts only as "permis de conduire" or "numéro de permis"/"permis n°". */
-const permisQualified = /^permis(?:[\s_-]+(?:de[\s_-]+)?conduire|[\s_-]*(?:n°|no|numéro|num\.?))/iu;
+const permisQualified = /^permis(?:[\s_-]*(?:de[\s_-]+)?conduire|[\s_-]*(?:n°|no|numéro|num\.?))/iu;
 /** "numéro de permis", "n° permis". */
 const permisNumbered = /(?:numéro|n°|no)\s+(?:de\s+)?$/iu;
 
@@ -55,7 +55,6 @@ export const drivingLicenceRecognizer: Recognizer = {
           confidence = 0.6;
         }
       } else if (hit.keyword === "permis") {
-        if (isWordCode(codeAt(text, hit.end))) continue;
         const qualified = permisQualified.exec(text.slice(hit.start, hit.start + 30));
         const numbered = permisNumbered.test(text.slice(Math.max(0, hit.start - 14), hit.start));
         if (qualified === null && !numbered) continue;

@@ -1,6 +1,7 @@
 import { clampConfidence, contextWords, type ContextMatcher, type ContextWordList } from "../../context.ts";
 import type { DataType } from "../../data-types.ts";
 import type { Finding } from "../../types.ts";
+import { codeAt, isWordCode } from "./characters.ts";
 
 /** Appends one PII finding, its confidence clamped to 0..1 and rounded to two places. */
 export function report(out: Finding[], recognizer: string, type: DataType, start: number, end: number, confidence: number): void {
@@ -30,11 +31,17 @@ export function quickContextWords(list: ContextWordList): ContextMatcher {
   const words = [...new Set(Object.values(expanded).flat().map((word) => word.toLowerCase()))].filter((word) => word.length > 0);
   if (words.length === 0) return exact;
   const escaped = words.sort((left, right) => right.length - left.length).map((word) => word.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"));
-  const anyWord = new RegExp(escaped.join("|"), "iu");
+  const anyWord = new RegExp(escaped.join("|"), "i");
   return {
     near(text, start, end, before = 48, after = 16) {
-      const hit = (before > 0 && anyWord.test(text.slice(Math.max(0, start - before), start))) || (after > 0 && anyWord.test(text.slice(end, Math.min(text.length, end + after))));
-      return hit && exact.near(text, start, end, before, after);
+      // Windows are widened to whole words: cut at a fixed width, "Abrechnung" would end in a
+      // window as "rechnung" and count as the word "Rechnung".
+      let from = Math.max(0, start - before);
+      while (from > 0 && from > start - before - 24 && isWordCode(codeAt(text, from - 1)) && isWordCode(codeAt(text, from))) from--;
+      let to = Math.min(text.length, end + after);
+      while (to < text.length && to < end + after + 24 && isWordCode(codeAt(text, to - 1)) && isWordCode(codeAt(text, to))) to++;
+      const hit = (before > 0 && anyWord.test(text.slice(from, start))) || (after > 0 && anyWord.test(text.slice(end, to)));
+      return hit && exact.near(text, start, end, before > 0 ? start - from : 0, after > 0 ? to - end : 0);
     },
   };
 }

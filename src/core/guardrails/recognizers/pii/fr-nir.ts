@@ -53,6 +53,16 @@ export const frNirRecognizer: Recognizer = {
   types: ["fr_nir"],
   scan(text: string, out: Finding[]): void {
     const tokens = numericTokens(text);
+    const visit = (token: number, firstRun: number, lastRun: number, _digits: number, separator: number): void => {
+      const runs = lastRun - firstRun + 1;
+      const shaped = runs === 1 || (isBlankCode(separator) && (groupsMatch(tokens, firstRun, lastRun, printedGroups) || (runs === 2 && runLength(tokens, firstRun) === 13)));
+      if (!shaped || !windowStandsAlone(tokens, token, firstRun, lastRun)) return;
+      copyDigits(tokens, firstRun, lastRun, digitBuffer);
+      if (!isNir(digitBuffer)) return;
+      const start = runStartOf(tokens, firstRun);
+      const end = runEndOf(tokens, lastRun);
+      report(out, id, "fr_nir", start, end, confidenceAt(start, end));
+    };
     const long = tokens.long;
     const confidenceAt = (start: number, end: number): number => (nirContext.near(text, start, end) ? 0.98 : 0.9);
     for (let item = 0; item < long.count; item++) {
@@ -60,16 +70,7 @@ export const frNirRecognizer: Recognizer = {
       const firstRunOfToken = tokens.firstRun[token] as number;
       const lastRunOfToken = firstRunOfToken + (tokens.runCount[token] as number) - 1;
       if ((tokens.digits[token] as number) >= 15) {
-        forEachWindow(tokens, token, 15, 15, (firstRun, lastRun, _digits, separator) => {
-          const runs = lastRun - firstRun + 1;
-          const shaped = runs === 1 || (isBlankCode(separator) && (groupsMatch(tokens, firstRun, lastRun, printedGroups) || (runs === 2 && runLength(tokens, firstRun) === 13)));
-          if (!shaped || !windowStandsAlone(tokens, token, firstRun, lastRun)) return;
-          copyDigits(tokens, firstRun, lastRun, digitBuffer);
-          if (!isNir(digitBuffer)) return;
-          const start = runStartOf(tokens, firstRun);
-          const end = runEndOf(tokens, lastRun);
-          report(out, id, "fr_nir", start, end, confidenceAt(start, end));
-        });
+        forEachWindow(tokens, token, 15, 15, visit);
       }
       // Corsica: the department's letter splits the number into "1 85 05 2" + "A" + "00608436".
       if (((tokens.flags[token] as number) & nextWord) === 0) continue;

@@ -1,5 +1,5 @@
 import type { Finding, Recognizer } from "../../types.ts";
-import { codeAt, hexValue, isDigitCode, isHexCode, isWordCode, widen } from "./characters.ts";
+import { codeAt, hexValue, isDigitCode, isHexCode, isWordCode } from "./characters.ts";
 import { quickContextWords, report } from "./findings.ts";
 import { numericTokens } from "./numeric-tokens.ts";
 
@@ -51,6 +51,22 @@ export function ipv6Groups(value: string): number {
   return written === 8 ? written : -1;
 }
 
+function isDigitAt(text: string, index: number): boolean {
+  return isDigitCode(codeAt(text, index));
+}
+
+/**
+ * End of a time of day "HH:MM" or "HH:MM:SS" starting at the two-digit token [start, end), or -1.
+ * Log lines carry one each; recognising them directly spares widening and parsing them.
+ */
+function timeOfDayEnd(text: string, start: number, end: number): number {
+  if (end - start !== 2 || codeAt(text, end) !== 58 || !isDigitAt(text, end + 1) || !isDigitAt(text, end + 2)) return -1;
+  let last = end + 3;
+  if (codeAt(text, last) === 58 && isDigitAt(text, last + 1) && isDigitAt(text, last + 2)) last += 3;
+  const after = codeAt(text, last);
+  return after === 58 || isHexCode(after) ? -1 : last;
+}
+
 /**
  * IPv6 addresses, full or compressed, validated by parsing. Compressed forms need three written
  * groups, or two with a four-digit first group ("fe80::1", "2001:db8::"), so Python slices like
@@ -67,8 +83,22 @@ export const ipv6Recognizer: Recognizer = {
     const found = new Set<number>();
     /** Widens the token into a candidate address; returns where the widened span ends. */
     const consider = (token: number): number => {
-      let [start, end] = widen(text, tokens.start[token] as number, tokens.end[token] as number, isAddressCode, 45);
+      let start = tokens.start[token] as number;
+      let end = tokens.end[token] as number;
+      const lowest = Math.max(0, start - 45);
+      const highest = Math.min(text.length, end + 45);
+      while (start > lowest && isAddressCode(text.charCodeAt(start - 1))) start--;
+      while (end < highest && isAddressCode(text.charCodeAt(end))) end++;
       const spanEnd = end;
+      // Two colons at least, and either "::" or seven: a time of day ("10:11:12") stops here.
+      let colons = 0;
+      let double = false;
+      for (let index = start; index < end; index++) {
+        if (text.charCodeAt(index) !== 58) continue;
+        colons++;
+        if (text.charCodeAt(index + 1) === 58) double = true;
+      }
+      if (colons < 2 || (!double && colons < 6)) return spanEnd;
       while (end > start && (codeAt(text, end - 1) === 46 || (codeAt(text, end - 1) === 58 && codeAt(text, end - 2) !== 58))) end--;
       if (end - start < 6 || found.has(start) || isWordCode(codeAt(text, start - 1)) || isWordCode(codeAt(text, end))) return spanEnd;
       const value = text.slice(start, end);
@@ -86,7 +116,10 @@ export const ipv6Recognizer: Recognizer = {
     let lastEnd = -1;
     for (let item = 0; item < colon.count; item++) {
       const token = colon.items[item] as number;
-      if ((tokens.start[token] as number) >= lastEnd) lastEnd = consider(token);
+      const start = tokens.start[token] as number;
+      if (start < lastEnd) continue;
+      const time = timeOfDayEnd(text, start, tokens.end[token] as number);
+      lastEnd = time !== -1 ? time : consider(token);
     }
     // Addresses whose digits all sit between hex letters ("2c0f:bcea:efbb::") start a word instead.
     const wordStart = tokens.wordStart;

@@ -63,10 +63,10 @@ function isMacSeparator(code: number): boolean {
 
 /**
  * MAC addresses in the colon, dash and Cisco dot forms. All-zero and broadcast addresses name no
- * device and are skipped. Candidates are numeric tokens with a separator at or next to their edge
- * (from the colon, punctuated and word-start lists, and digit groups joined by "-" or ".");
- * the separators must repeat at the address's stride, and the whole span must be exactly one
- * address, so timestamps, UUIDs and IPv6 addresses do not yield MAC-shaped pieces.
+ * device and are skipped. Candidates are separators next to numeric tokens (from the colon,
+ * punctuated and word-start lists, and digit groups joined by "-" or "."); the separator must
+ * recur at the address's stride, and the whole span must be exactly one address, so timestamps,
+ * UUIDs and IPv6 addresses do not yield MAC-shaped pieces.
  */
 export const macAddressRecognizer: Recognizer = {
   id,
@@ -85,28 +85,40 @@ export const macAddressRecognizer: Recognizer = {
       if (digits === "000000000000" || digits === "ffffffffffff") return;
       report(out, id, "mac_address", start, end, macContext.near(text, start, end, 32, 0) ? 0.95 : 0.8);
     };
-    // A token in an address has a separator within two characters of one of its edges, or inside.
-    const consider = (token: number): void => {
-      const start = tokens.start[token] as number;
-      const end = tokens.end[token] as number;
-      if (start < explored.until) return;
-      for (let at = end; at <= end + 2; at++) if (isMacSeparator(codeAt(text, at))) tryAt(at);
-      for (let at = start - 3; at < start; at++) if (isMacSeparator(codeAt(text, at))) tryAt(at);
-      if ((tokens.runCount[token] as number) > 1) tryAt(tokens.runEnd[tokens.firstRun[token] as number] as number);
+    /** Looks at a separator only when the same one recurs a group further on either side. */
+    const probe = (at: number): void => {
+      const separator = codeAt(text, at);
+      if (!isMacSeparator(separator)) return;
+      const stride = separator === 46 ? 5 : 3;
+      if (codeAt(text, at + stride) === separator || codeAt(text, at - stride) === separator) tryAt(at);
     };
-    for (const list of [tokens.colon, tokens.punctuated, tokens.wordStart]) {
+    // Tokens touching a separator probe that separator; a token starting a word probes the
+    // separator closing its group ("0a:bc:…", "001a.2b3c.…"); digit-only addresses are one token.
+    for (const list of [tokens.colon, tokens.punctuated]) {
       explored.until = -1;
       for (let item = 0; item < list.count; item++) {
         const token = list.items[item] as number;
-        if ((tokens.digits[token] as number) <= 4) consider(token);
+        const start = tokens.start[token] as number;
+        if (start < explored.until || (tokens.digits[token] as number) > 4) continue;
+        const end = tokens.end[token] as number;
+        probe(end);
+        if (start >= explored.until) probe(start - 1);
       }
+    }
+    explored.until = -1;
+    const wordStart = tokens.wordStart;
+    for (let item = 0; item < wordStart.count; item++) {
+      const token = wordStart.items[item] as number;
+      const start = tokens.start[token] as number;
+      const digits = tokens.digits[token] as number;
+      if (start < explored.until || digits > 3 || !isHexCode(codeAt(text, tokens.end[token] as number))) continue;
+      probe(start + (digits < 2 ? 2 : 4));
     }
     explored.until = -1;
     const long = tokens.long;
     for (let item = 0; item < long.count; item++) {
       const token = long.items[item] as number;
-      const runs = tokens.runCount[token] as number;
-      if (runs >= 3 && isMacSeparator(codeAt(text, tokens.runEnd[tokens.firstRun[token] as number] as number))) consider(token);
+      if ((tokens.runCount[token] as number) >= 3) probe(tokens.runEnd[tokens.firstRun[token] as number] as number);
     }
   },
 };

@@ -1,6 +1,6 @@
 import type { Finding, Recognizer } from "../../types.ts";
 import { isBlankCode } from "./characters.ts";
-import { quickContextWords, referenceContext, report } from "./findings.ts";
+import { quickContextWords, report } from "./findings.ts";
 import { copyDigits, forEachWindow, numericTokens, runEndOf, runLength, runStartOf, windowStandsAlone } from "./numeric-tokens.ts";
 
 const id = "nl-bsn";
@@ -38,26 +38,27 @@ export const nlBsnRecognizer: Recognizer = {
   types: ["nl_bsn"],
   scan(text: string, out: Finding[]): void {
     const tokens = numericTokens(text);
+    const visit = (token: number, firstRun: number, lastRun: number, _digits: number, separator: number): void => {
+      const runs = lastRun - firstRun + 1;
+      if (runs === 3) {
+        const first = runLength(tokens, firstRun);
+        const dotted = separator === 46 && first === 4 && runLength(tokens, firstRun + 1) === 2;
+        const triples = (separator === 46 || isBlankCode(separator)) && first === 3 && runLength(tokens, firstRun + 1) === 3;
+        if (!dotted && !triples) return;
+      } else if (runs !== 1) return;
+      if (!windowStandsAlone(tokens, token, firstRun, lastRun)) return;
+      copyDigits(tokens, firstRun, lastRun, digitBuffer);
+      if (!passesElevenTest(digitBuffer)) return;
+      const start = runStartOf(tokens, firstRun);
+      const end = runEndOf(tokens, lastRun);
+      if (!bsnContext.near(text, start, end)) return;
+      report(out, id, "nl_bsn", start, end, 0.8);
+    };
     const long = tokens.long;
     for (let item = 0; item < long.count; item++) {
       const token = long.items[item] as number;
       if ((tokens.digits[token] as number) < 9) continue;
-      forEachWindow(tokens, token, 9, 9, (firstRun, lastRun, _digits, separator) => {
-        const runs = lastRun - firstRun + 1;
-        if (runs === 3) {
-          const first = runLength(tokens, firstRun);
-          const dotted = separator === 46 && first === 4 && runLength(tokens, firstRun + 1) === 2;
-          const triples = (separator === 46 || isBlankCode(separator)) && first === 3 && runLength(tokens, firstRun + 1) === 3;
-          if (!dotted && !triples) return;
-        } else if (runs !== 1) return;
-        if (!windowStandsAlone(tokens, token, firstRun, lastRun)) return;
-        copyDigits(tokens, firstRun, lastRun, digitBuffer);
-        if (!passesElevenTest(digitBuffer)) return;
-        const start = runStartOf(tokens, firstRun);
-        const end = runEndOf(tokens, lastRun);
-        if (!bsnContext.near(text, start, end)) return;
-        report(out, id, "nl_bsn", start, end, referenceContext.near(text, start, end, 32, 0) ? 0.5 : 0.8);
-      });
+      forEachWindow(tokens, token, 9, 9, visit);
     }
   },
 };

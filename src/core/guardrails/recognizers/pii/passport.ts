@@ -15,6 +15,8 @@ function namesPassport(word: string): boolean {
   const compact = word.replace(/[_-]/g, "");
   return compact.includes("passport") || compact.includes("passeport") || compact.includes("reisepass") || /^pass(?:nummer|nr|no|number)$/.test(compact);
 }
+/** "password", "passwd", "passage", "passive"...: the commonest "pass" words that are no passport. */
+const notPassport = /^(?:w|age|iv|ed|es|ing|ion|thr)/i;
 const bareWithMarker = /^pass(?:[-_]|\s)?(?:nr|no|nummer|number)\.?/iu;
 
 const passportContext = quickContextWords({
@@ -36,7 +38,7 @@ export const passportRecognizer: Recognizer = {
   scan(text: string, out: Finding[]): void {
     let lastEnd = -1;
     for (const hit of documentKeywords(text)) {
-      if (hit.keyword !== "pass" || hit.start < lastEnd) continue;
+      if (hit.keyword !== "pass" || hit.start < lastEnd || notPassport.test(text.slice(hit.end, hit.end + 4))) continue;
       let wordStart = hit.start;
       while (wordStart > hit.start - 16 && isWordCode(codeAt(text, wordStart - 1))) wordStart--;
       if (isWordCode(codeAt(text, wordStart - 1))) continue;

@@ -2,7 +2,7 @@ import type { Finding, Recognizer } from "../../types.ts";
 import { isBlankCode } from "./characters.ts";
 import { luhnValid } from "./checksums.ts";
 import { quickContextWords, referenceContext, report } from "./findings.ts";
-import { copyDigits, forEachWindow, numericTokens, runLength, runStartOf, runEndOf, windowStandsAlone, type NumericTokens } from "./numeric-tokens.ts";
+import { copyDigits, forEachWindow, numericTokens, runEndOf, runLength, runStartOf, separatorAfter, windowStandsAlone, type NumericTokens } from "./numeric-tokens.ts";
 
 const id = "payment-card";
 
@@ -45,6 +45,17 @@ function groupingFits(tokens: NumericTokens, firstRun: number, lastRun: number):
   return runLength(tokens, lastRun) <= 4;
 }
 
+/**
+ * True when a four-digit group joins the window on either side with the same separator: the window
+ * is then a slice of a longer grouped number ("9400 2682 4166 0603 9138 34", a parcel id).
+ */
+function continuesGroups(tokens: NumericTokens, token: number, firstRun: number, lastRun: number, separator: number): boolean {
+  const tokenFirst = tokens.firstRun[token] as number;
+  const tokenLast = tokenFirst + (tokens.runCount[token] as number) - 1;
+  if (firstRun > tokenFirst && separatorAfter(tokens, firstRun - 1) === separator && runLength(tokens, firstRun - 1) >= 4) return true;
+  return lastRun < tokenLast && separatorAfter(tokens, lastRun) === separator && runLength(tokens, lastRun + 1) >= 4;
+}
+
 const digitBuffer = new Uint8Array(19);
 
 /**
@@ -59,23 +70,24 @@ export const paymentCardRecognizer: Recognizer = {
   types: ["payment_card"],
   scan(text: string, out: Finding[]): void {
     const tokens = numericTokens(text);
+    const visit = (token: number, firstRun: number, lastRun: number, digits: number, separator: number): void => {
+      if (separator !== 0 && separator !== 45 && !isBlankCode(separator)) return;
+      if (separator !== 0 && (!groupingFits(tokens, firstRun, lastRun) || continuesGroups(tokens, token, firstRun, lastRun, separator))) return;
+      if (!windowStandsAlone(tokens, token, firstRun, lastRun)) return;
+      copyDigits(tokens, firstRun, lastRun, digitBuffer);
+      if (!cardNetworkMatches(digitBuffer, digits) || !luhnValid(digitBuffer, digits)) return;
+      const start = runStartOf(tokens, firstRun);
+      const end = runEndOf(tokens, lastRun);
+      let confidence = separator === 0 ? 0.8 : 0.95;
+      if (cardContext.near(text, start, end)) confidence += 0.1;
+      else if (referenceContext.near(text, start, end, 32, 0)) confidence -= 0.35;
+      report(out, id, "payment_card", start, end, confidence);
+    };
     const long = tokens.long;
     for (let item = 0; item < long.count; item++) {
       const token = long.items[item] as number;
       if ((tokens.digits[token] as number) < 13) continue;
-      forEachWindow(tokens, token, 13, 19, (firstRun, lastRun, digits, separator) => {
-        if (separator !== 0 && separator !== 45 && !isBlankCode(separator)) return;
-        if (separator !== 0 && !groupingFits(tokens, firstRun, lastRun)) return;
-        if (!windowStandsAlone(tokens, token, firstRun, lastRun)) return;
-        copyDigits(tokens, firstRun, lastRun, digitBuffer);
-        if (!cardNetworkMatches(digitBuffer, digits) || !luhnValid(digitBuffer, digits)) return;
-        const start = runStartOf(tokens, firstRun);
-        const end = runEndOf(tokens, lastRun);
-        let confidence = separator === 0 ? 0.8 : 0.95;
-        if (cardContext.near(text, start, end)) confidence += 0.1;
-        else if (referenceContext.near(text, start, end, 32, 0)) confidence -= 0.35;
-        report(out, id, "payment_card", start, end, confidence);
-      });
+      forEachWindow(tokens, token, 13, 19, visit);
     }
   },
 };

@@ -160,31 +160,39 @@ export const phoneRecognizer: Recognizer = {
       plus = text.indexOf("+", end === -1 ? plus + 1 : end);
     }
     const tokens = numericTokens(text);
+    let reportedEnd = -1;
+    const visit = (token: number, firstRun: number, lastRun: number, digits: number, separator: number): void => {
+      const start = runStartOf(tokens, firstRun);
+      // Cheap shape gate first: a trunk "0", a leading "1-", a North American lead or "(area) ".
+      const lead = codeAt(text, start);
+      const runs = lastRun - firstRun + 1;
+      if (lead !== 48 && !(runs >= 3 && isNorthAmericanLead(lead)) && !(runs === 4 && lead === 49) && codeAt(text, start - 2) !== 41 && codeAt(text, start - 1) !== 41) {
+        if (runs !== 1 || digits !== 10 || !isNorthAmericanLead(lead)) return;
+      }
+      if (start < reportedEnd || !windowStandsAlone(tokens, token, firstRun, lastRun)) return;
+      const end = runEndOf(tokens, lastRun);
+      let shape = nationalShape(tokens, firstRun, lastRun, digits, separator);
+      let needsContext = false;
+      if (shape === undefined) {
+        if (firstRun !== lastRun || !isBareNational(text, start, digits)) return;
+        shape = { start, confidence: 0.3 };
+        needsContext = true;
+      }
+      let confidence = shape.confidence;
+      if (phoneContext.near(text, shape.start, end)) confidence += 0.3;
+      else if (needsContext) return;
+      else if (referenceContext.near(text, shape.start, end, 32, 0)) confidence -= 0.3;
+      report(out, id, "phone", shape.start, end, confidence);
+      reportedEnd = end;
+    };
     const long = tokens.long;
     for (let item = 0; item < long.count; item++) {
       const token = long.items[item] as number;
       const tokenStart = tokens.start[token] as number;
       const before = codeAt(text, tokenStart - 1);
       if (before === 43 || (before === 40 && codeAt(text, tokenStart - 2) === 43)) continue;
-      let reportedEnd = -1;
-      forEachWindow(tokens, token, 7, 12, (firstRun, lastRun, digits, separator) => {
-        const start = runStartOf(tokens, firstRun);
-        if (start < reportedEnd || !windowStandsAlone(tokens, token, firstRun, lastRun)) return;
-        const end = runEndOf(tokens, lastRun);
-        let shape = nationalShape(tokens, firstRun, lastRun, digits, separator);
-        let needsContext = false;
-        if (shape === undefined) {
-          if (firstRun !== lastRun || !isBareNational(text, start, digits)) return;
-          shape = { start, confidence: 0.3 };
-          needsContext = true;
-        }
-        let confidence = shape.confidence;
-        if (phoneContext.near(text, shape.start, end)) confidence += 0.3;
-        else if (needsContext) return;
-        if (referenceContext.near(text, shape.start, end, 32, 0)) confidence -= 0.3;
-        report(out, id, "phone", shape.start, end, confidence);
-        reportedEnd = end;
-      });
+      reportedEnd = -1;
+      forEachWindow(tokens, token, 6, 12, visit);
     }
   },
 };

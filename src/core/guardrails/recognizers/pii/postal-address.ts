@@ -24,6 +24,40 @@ const postcodeTown = /,? (?:[A-Z]{1,2}-)?\d{4,5} \p{Lu}[\p{L}'’-]*(?: (?:am|an
 /** ", Springfield, IL 62704" and ", London SW1A 2AA". */
 const townPostcode = /,? \p{Lu}[\p{L}'’-]*(?: \p{Lu}[\p{L}'’-]*)?(?:, [A-Z]{2} \d{5}(?:-\d{4})?| [A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2})/uy;
 
+/** Last letters of the German street words, lower case: a cheap test before the real one. */
+const germanEndings = new Set(germanSuffixes.map((suffix) => suffix.charCodeAt(suffix.length - 2) * 65536 + suffix.charCodeAt(suffix.length - 1)));
+
+/** ASCII capitals lowered; everything else as it is. */
+function lowered(code: number): number {
+  return code >= 65 && code <= 90 ? code | 32 : code;
+}
+
+/** True when the word ending just before the blank at `blank` ends like a German street word. */
+function endsLikeStreetWord(text: string, blank: number): boolean {
+  return germanEndings.has(lowered(codeAt(text, blank - 2)) * 65536 + lowered(codeAt(text, blank - 1)));
+}
+
+/** French street types by their first letter. */
+const frenchTypesByLetter = new Map<number, string[]>();
+for (const type of frenchTypes) {
+  const first = type.charCodeAt(0);
+  frenchTypesByLetter.set(first, [...(frenchTypesByLetter.get(first) ?? []), type]);
+}
+
+/** The French street type starting at `index` in lower case ("rue", "avenue"...), or undefined. */
+function frenchTypeAt(text: string, index: number): string | undefined {
+  for (const type of frenchTypesByLetter.get(codeAt(text, index)) ?? []) {
+    if (text.startsWith(type, index) && !isWordCode(codeAt(text, index + type.length))) return type;
+  }
+  return undefined;
+}
+
+/** First letters of French street types, and any capital (English street names are capitalised). */
+function mayStartStreetName(code: number): boolean {
+  if (isUpperCode(code)) return true;
+  return code === 114 || code === 97 || code === 98 || code === 112 || code === 99 || code === 105 || code === 113 || code === 115 || code === 102 || (code >= 0xc0 && isLetterCode(code));
+}
+
 function wordAt(text: string, index: number): string | undefined {
   word.lastIndex = index;
   return word.exec(text)?.[0];
@@ -57,11 +91,14 @@ function germanStreetStart(text: string, blank: number): number {
 
 /** End of a French or English street name starting with the word at `index`, or -1. */
 function streetAfterNumber(text: string, index: number): number {
+  // Lower case can only be a French type; English street names are capitalised.
+  if (!isUpperCode(codeAt(text, index)) && codeAt(text, index) < 0xc0 && frenchTypeAt(text, index) === undefined) return -1;
   const first = wordAt(text, index);
   if (first === undefined) return -1;
   if (frenchTypes.has(first.toLowerCase())) {
-    // "rue de la Paix", "avenue des Champs-Élysées": the type, then up to five name words.
-    let end = index + first.length;
+    // "rue de la Paix", "avenue des Champs-Élysées": the type, then one to five name words.
+    const typeEnd = index + first.length;
+    let end = typeEnd;
     for (let words = 0; words < 5 && codeAt(text, end) === 32; words++) {
       const next = wordAt(text, end + 1);
       if (next === undefined) break;
@@ -71,7 +108,7 @@ function streetAfterNumber(text: string, index: number): number {
         if (codeAt(text, end) !== 32 || after === undefined || !/\p{Lu}/u.test(after[0] ?? "")) break;
       }
     }
-    return end;
+    return end > typeEnd ? end : -1;
   }
   // "Baker Street", "Pennsylvania Avenue NW": capitalised words until a street type.
   let end = index;
@@ -79,7 +116,7 @@ function streetAfterNumber(text: string, index: number): number {
   for (let words = 0; words < 4 && current !== undefined && /\p{Lu}/u.test(current[0] ?? ""); words++) {
     end += current.length;
     if (words > 0 && englishTypes.has(current.toLowerCase())) {
-      const direction = /^ (?:N|S|E|W|NE|NW|SE|SW)\b/y;
+      const direction = / (?:NE|NW|SE|SW|N|S|E|W)\b/y;
       direction.lastIndex = end;
       return direction.test(text) ? direction.lastIndex : end;
     }
@@ -117,14 +154,13 @@ export const postalAddressRecognizer: Recognizer = {
         }
         let start = -1;
         let end = -1;
-        if ((flags & previousSpacedWord) !== 0) {
+        if ((flags & previousSpacedWord) !== 0 && endsLikeStreetWord(text, numberStart - 1)) {
           start = germanStreetStart(text, numberStart - 1);
           if (start !== -1) end = numberEnd;
         }
-        if (start === -1 && (codeAt(text, numberEnd) === 32 || (flags & nextSpacedWord) !== 0) && !isWordCode(codeAt(text, numberStart - 1))) {
+        if (start === -1 && codeAt(text, numberEnd) === 32 && mayStartStreetName(codeAt(text, numberEnd + 1)) && !isWordCode(codeAt(text, numberStart - 1))) {
           let nameStart = numberEnd + 1;
-          const suffix = wordAt(text, nameStart);
-          if (suffix === "bis" || suffix === "ter") nameStart += suffix.length + 1;
+          if ((text.startsWith("bis", nameStart) || text.startsWith("ter", nameStart)) && codeAt(text, nameStart + 3) === 32) nameStart += 4;
           const streetEnd = streetAfterNumber(text, nameStart);
           if (streetEnd !== -1) {
             start = numberStart;

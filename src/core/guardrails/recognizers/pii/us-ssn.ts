@@ -40,28 +40,29 @@ export const usSsnRecognizer: Recognizer = {
   types: ["us_ssn", "us_itin"],
   scan(text: string, out: Finding[]): void {
     const tokens = numericTokens(text);
+    const visit = (token: number, firstRun: number, lastRun: number, _digits: number, separator: number): void => {
+      const runs = lastRun - firstRun + 1;
+      if (runs === 3) {
+        if (separator !== 45 && !isBlankCode(separator)) return;
+        if (runLength(tokens, firstRun) !== 3 || runLength(tokens, firstRun + 1) !== 2) return;
+      } else if (runs !== 1) return;
+      if (!windowStandsAlone(tokens, token, firstRun, lastRun)) return;
+      copyDigits(tokens, firstRun, lastRun, digitBuffer);
+      const type = classifyUsNumber(digitBuffer);
+      if (type === undefined) return;
+      const start = runStartOf(tokens, firstRun);
+      const end = runEndOf(tokens, lastRun);
+      const context = ssnContext.near(text, start, end);
+      if (runs === 1 && !context) return;
+      let confidence = runs === 1 ? 0.65 : separator === 45 ? 0.7 : 0.45;
+      if (context && runs !== 1) confidence += 0.25;
+      if (!context && referenceContext.near(text, start, end, 32, 0)) confidence -= 0.3;
+      report(out, id, type, start, end, confidence);
+    };
     const long = tokens.long;
     for (let item = 0; item < long.count; item++) {
       const token = long.items[item] as number;
-      forEachWindow(tokens, token, 9, 9, (firstRun, lastRun, _digits, separator) => {
-        const runs = lastRun - firstRun + 1;
-        if (runs === 3) {
-          if (separator !== 45 && !isBlankCode(separator)) return;
-          if (runLength(tokens, firstRun) !== 3 || runLength(tokens, firstRun + 1) !== 2) return;
-        } else if (runs !== 1) return;
-        if (!windowStandsAlone(tokens, token, firstRun, lastRun)) return;
-        copyDigits(tokens, firstRun, lastRun, digitBuffer);
-        const type = classifyUsNumber(digitBuffer);
-        if (type === undefined) return;
-        const start = runStartOf(tokens, firstRun);
-        const end = runEndOf(tokens, lastRun);
-        const context = ssnContext.near(text, start, end);
-        if (runs === 1 && !context) return;
-        let confidence = runs === 1 ? 0.65 : separator === 45 ? 0.7 : 0.5;
-        if (context && runs !== 1) confidence += 0.25;
-        if (referenceContext.near(text, start, end, 32, 0)) confidence -= 0.3;
-        report(out, id, type, start, end, confidence);
-      });
+      forEachWindow(tokens, token, 9, 9, visit);
     }
   },
 };

@@ -19,6 +19,8 @@ interface VatRule {
   format: RegExp;
   /** The country's published check, where there is a standard one. */
   check?: (body: string) => boolean;
+  /** False for the forms the check does not cover (French letter keys, UK GD/HA numbers). */
+  checkCovers?: (body: string) => boolean;
 }
 
 function digitsOf(body: string, from = 0, to = body.length): number[] {
@@ -108,6 +110,7 @@ const rules: Readonly<Record<string, VatRule>> = {
   FR: {
     lengths: [11],
     format: /^[0-9A-HJ-NP-Z]{2}\d{9}$/,
+    checkCovers: (body) => /^\d\d/.test(body),
     check(body) {
       if (!/^\d\d/.test(body)) return true;
       const siren = digitsOf(body, 2);
@@ -129,7 +132,8 @@ const rules: Readonly<Record<string, VatRule>> = {
       const digits = digitsOf(body, 0, 9);
       const remainder = weightedSum(digits, [9, 8, 7, 6, 5, 4, 3, 2]) % 11;
       if (remainder !== 10 && remainder === digits[8]) return true;
-      return alphanumericModulo97(`${body}NL00`) === 1 || alphanumericModulo97(`NL${body}`) === 1;
+      // Since 2020 sole traders get numbers checked like an IBAN: "NL" + the number, mod 97 = 1.
+      return alphanumericModulo97(`NL${body}`) === 1;
     },
   },
   PL: {
@@ -152,8 +156,8 @@ const rules: Readonly<Record<string, VatRule>> = {
   SE: { lengths: [12], format: /^\d{10}01$/, check: (body) => luhnValid(digitsOf(body), 10) },
   SI: { lengths: [8], format: /^[1-9]\d{7}$/ },
   SK: { lengths: [10], format: /^[1-9]\d{9}$/, check: (body) => decimalModulo(digitsOf(body), 0, 10, 11) === 0 },
-  GB: { lengths: [5, 9, 12], format: /^(?:\d{9}|\d{12}|GD[0-4]\d{2}|HA[5-9]\d{2})$/, check: britishCheck },
-  XI: { lengths: [5, 9, 12], format: /^(?:\d{9}|\d{12}|GD[0-4]\d{2}|HA[5-9]\d{2})$/, check: britishCheck },
+  GB: { lengths: [5, 9, 12], format: /^(?:\d{9}|\d{12}|GD[0-4]\d{2}|HA[5-9]\d{2})$/, check: britishCheck, checkCovers: (body) => /^\d/.test(body) },
+  XI: { lengths: [5, 9, 12], format: /^(?:\d{9}|\d{12}|GD[0-4]\d{2}|HA[5-9]\d{2})$/, check: britishCheck, checkCovers: (body) => /^\d/.test(body) },
 };
 
 const longestBody = 12;
@@ -190,8 +194,10 @@ function readBody(text: string, from: number, rule: VatRule): { body: string; en
 /**
  * EU VAT identification numbers: a country prefix and that country's format. Where the member
  * state publishes a standard check (AT, BE, DE, DK, EE, EL, ES, FI, FR, HR, HU, IT, LU, NL, PL,
- * PT, SE, SK) it must pass and the finding is confident; the other countries are format-only and
- * need a VAT word nearby ("USt-IdNr", "TVA", "VAT") to pass the default threshold.
+ * PT, SE, SK, and the UK's GB/XI) it must pass and the finding is confident; the other countries
+ * (BG, CY, CZ, IE, LT, LV, MT, RO, SI) are format-only and need a VAT word nearby ("USt-IdNr",
+ * "TVA", "VAT") to pass the default threshold. A French number with a letter key has no numeric
+ * check either and is taken on its format.
  */
 export const vatNumberRecognizer: Recognizer = {
   id,
@@ -221,7 +227,8 @@ export const vatNumberRecognizer: Recognizer = {
       if (rule.check !== undefined && !rule.check(read.body)) return;
       lastStart = start;
       const context = vatContext.near(text, start, read.end);
-      const confidence = rule.check !== undefined ? (context ? 0.98 : 0.95) : context ? 0.75 : 0.45;
+      const verified = rule.check !== undefined && (rule.checkCovers?.(read.body) ?? true);
+      const confidence = verified ? (context ? 0.98 : 0.95) : context ? 0.75 : 0.45;
       report(out, id, "vat_number", start, read.end, confidence);
     };
     const capital = tokens.capital;

@@ -22,6 +22,11 @@ test("the prefix with another length counts with less confidence", () => {
   assert.equal(scanWith(anthropicKeyRecognizer, key)[0]?.confidence, 0.9);
 });
 
+test("placeholder keys are not reported", () => {
+  assert.deepEqual(scanWith(anthropicKeyRecognizer, `sk-ant-api03-${"x".repeat(93)}AA`), []);
+  assert.deepEqual(scanWith(anthropicKeyRecognizer, `sk-ant-api03-your-anthropic-key-goes-here-${"0".repeat(20)}`), []);
+});
+
 test("near misses do not match", () => {
   assert.deepEqual(scanWith(anthropicKeyRecognizer, `sk-ant-api03-${fakeCharacters(1, 31)}`), [], "31 characters");
   assert.deepEqual(scanWith(anthropicKeyRecognizer, `sk-ant-ab03-${fakeCharacters(1, 93)}AA`), [], "kind too short");

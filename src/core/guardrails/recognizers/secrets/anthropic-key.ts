@@ -1,5 +1,5 @@
 import type { Finding, Recognizer } from "../../types.ts";
-import { isBase64UrlCode, isDigitCode, runLength, startsToken } from "./shared.ts";
+import { isBase64UrlCode, isDigitCode, isPlaceholderBody, runLength, startsToken } from "./shared.ts";
 
 function isLowerLetter(code: number): boolean {
   return code >= 97 && code <= 122;
@@ -8,7 +8,8 @@ function isLowerLetter(code: number): boolean {
 /**
  * Anthropic keys: "sk-ant-", a kind with a two-digit version (api03, admin01...), "-", then the
  * secret. API keys are 95 characters after the kind and end in "AA"; a key with the prefix but
- * another length still counts, with less confidence. Anchored on "-".
+ * another length still counts, with less confidence; placeholders ("sk-ant-api03-xxxx…") do not.
+ * Anchored on "-".
  */
 export const anthropicKeyRecognizer: Recognizer = {
   id: "anthropic-key",
@@ -19,7 +20,7 @@ export const anthropicKeyRecognizer: Recognizer = {
     while (hyphen !== -1) {
       let next = hyphen + 1;
       const start = hyphen - 2;
-      if (start >= 0 && text.startsWith("sk-ant-", start) && startsToken(text, start, isBase64UrlCode)) {
+      if (text.charCodeAt(hyphen - 1) === 107 && start >= 0 && text.startsWith("sk-ant-", start) && startsToken(text, start, isBase64UrlCode)) {
         const kindStart = hyphen + 5;
         const letters = runLength(text, kindStart, isLowerLetter, 12);
         const versionEnd = kindStart + letters + 2;
@@ -33,7 +34,7 @@ export const anthropicKeyRecognizer: Recognizer = {
           const end = versionEnd + 1 + length;
           if (length >= 32 && length <= 300) {
             const confidence = length >= 80 && text.startsWith("AA", end - 2) ? 0.99 : 0.9;
-            out.push({ type: "anthropic_key", category: "secret", start, end, confidence, recognizer: "anthropic-key" });
+            if (!isPlaceholderBody(text, versionEnd + 1, end)) out.push({ type: "anthropic_key", category: "secret", start, end, confidence, recognizer: "anthropic-key" });
             next = end;
           }
         }

@@ -19,7 +19,7 @@ test("finds each IAM prefix with 16 base32 characters, with the exact span", () 
 });
 
 test("digits outside base32 (0, 1, 8, 9) still match, with less confidence", () => {
-  const findings = scanWith(awsAccessKeyRecognizer, "id AKIA0189ABCDEFGHJKLM end");
+  const findings = scanWith(awsAccessKeyRecognizer, `id AKIA0189${fakeCharacters(8, 12, base32)} end`);
   assert.equal(findings.length, 1);
   assert.equal(findings[0]?.confidence, 0.8);
 });
@@ -32,7 +32,14 @@ test("near misses do not match", () => {
   assert.deepEqual(scanWith(awsAccessKeyRecognizer, `akia${body}`), [], "lower-case prefix");
   assert.deepEqual(scanWith(awsAccessKeyRecognizer, `AKIA${body.toLowerCase()}`), [], "lower-case body");
   assert.deepEqual(scanWith(awsAccessKeyRecognizer, "AKIAXXXXXXXXXXXXXXXX"), [], "placeholder");
+  assert.deepEqual(scanWith(awsAccessKeyRecognizer, "AKIA0189ABCDEFGHJKLM"), [], "a run of consecutive letters is typed, not issued");
   assert.deepEqual(scanWith(awsAccessKeyRecognizer, `ABIA${body}`), [], "unknown prefix");
+});
+
+test("AWS's documented example ids (ending in EXAMPLE) are not reported; random ids around them are", () => {
+  const random = "AKIA" + fakeCharacters(13, 16, base32);
+  const text = `The docs use AKIAIOSFODNN7EXAMPLE and ASIA${fakeCharacters(14, 9, base32)}EXAMPLE; ours is ${random}.`;
+  assert.deepEqual(scanWith(awsAccessKeyRecognizer, text).map((finding) => finding.text), [random]);
 });
 
 test("finds several keys in one text and punctuation around them", () => {

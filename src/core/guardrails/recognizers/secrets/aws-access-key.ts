@@ -1,5 +1,5 @@
 import type { Finding, Recognizer } from "../../types.ts";
-import { distinctCharacters, isAlphanumeric, startsToken } from "./shared.ts";
+import { isAlphanumeric, isPlaceholderBody, startsToken } from "./shared.ts";
 
 const prefixes = ["AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA"] as const;
 
@@ -30,7 +30,8 @@ export function awsAccessKeyEnd(text: string, index: number): number {
 /**
  * AWS access key ids (AKIA… long-term, ASIA… temporary, and the AGPA/AIDA/AROA/AIPA/ANPA/ANVA ids
  * of groups, users, roles and profiles). Ids in the base32 alphabet AWS issues score higher than
- * ones with 0, 1, 8 or 9; an all-one-letter body ("AKIAXXXXXXXXXXXXXXXX") is a placeholder.
+ * ones with 0, 1, 8 or 9. Placeholders ("AKIAXXXXXXXXXXXXXXXX") and AWS's documented example ids
+ * (ending in "EXAMPLE", which no issued id contains) are not reported: they grant nothing.
  */
 export const awsAccessKeyRecognizer: Recognizer = {
   id: "aws-access-key",
@@ -44,7 +45,7 @@ export const awsAccessKeyRecognizer: Recognizer = {
         index = text.indexOf("A", index + 1);
         continue;
       }
-      if (distinctCharacters(text, index + 4, end) > 3) {
+      if (!isPlaceholderBody(text, index + 4, end)) {
         let base32 = true;
         for (let position = index + 4; position < end && base32; position++) base32 = isBase32(text.charCodeAt(position));
         out.push({ type: "aws_access_key", category: "secret", start: index, end, confidence: base32 ? 0.95 : 0.8, recognizer: "aws-access-key" });

@@ -35,12 +35,40 @@ test("credential CSV rows: the secret right after the access key id", () => {
   assert.equal(findings[0]?.start, text.indexOf(secret));
 });
 
+test("prose naming the secret access key, in English, German and French", () => {
+  for (const text of [
+    `and the AWS secret access key is ${secret}`,
+    `der AWS Secret Access Key ist ${secret}\nDanke`,
+    `la clé secrète AWS (secret access key) est ${secret}.`,
+  ]) {
+    const findings = scanWith(awsSecretKeyRecognizer, text);
+    assert.equal(findings.length, 1, text);
+    assert.equal(findings[0]?.text, secret, text);
+    assert.equal(findings[0]?.confidence, 0.9, text);
+  }
+});
+
+test("prose without 'secret … access key', or with the documented example, is not an AWS secret", () => {
+  assert.deepEqual(scanWith(awsSecretKeyRecognizer, `the webhook secret is ${secret}`), []);
+  assert.deepEqual(scanWith(awsSecretKeyRecognizer, `my access key is ${secret}`), []);
+  assert.deepEqual(scanWith(awsSecretKeyRecognizer, "the secret access key is wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"), []);
+});
+
 test("near misses do not match", () => {
   assert.deepEqual(scanWith(awsSecretKeyRecognizer, `checksum = ${secret}`), [], "unrelated key and no access key id");
   assert.deepEqual(scanWith(awsSecretKeyRecognizer, `aws_secret_access_key = ${secret}Q`), [], "41 characters");
   assert.deepEqual(scanWith(awsSecretKeyRecognizer, `aws_secret_access_key = ${secret.slice(1)}`), [], "39 characters");
   assert.deepEqual(scanWith(awsSecretKeyRecognizer, `aws_secret_access_key = ${fakeCharacters(5, 40, "0123456789abcdef")}`), [], "hex digest");
   assert.deepEqual(scanWith(awsSecretKeyRecognizer, `aws_secret_access_key = ${"abcdefghij".repeat(4)}`), [], "not random");
+});
+
+test("AWS's documented example secret (…EXAMPLEKEY) is not a secret, under a key name or after an id", () => {
+  const example = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+  assert.deepEqual(scanWith(awsSecretKeyRecognizer, `aws_secret_access_key = ${example}`), []);
+  assert.deepEqual(scanWith(awsSecretKeyRecognizer, `AKIAIOSFODNN7EXAMPLE,${example}`), []);
+  const anyExample = `${fakeCharacters(23, 30, base64)}EXAMPLEKEY`;
+  assert.deepEqual(scanWith(awsSecretKeyRecognizer, `AWS_SECRET_ACCESS_KEY=${anyExample}`), []);
+  assert.equal(scanWith(awsSecretKeyRecognizer, `AWS_SECRET_ACCESS_KEY=${secret}`)[0]?.text, secret, "a random secret in the same place");
 });
 
 test("reports a secret once when both the assignment and the pair rule see it", () => {

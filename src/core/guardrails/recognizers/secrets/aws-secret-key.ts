@@ -1,18 +1,22 @@
 import type { Finding, Recognizer } from "../../types.ts";
 import { assignmentsIn, keyBefore } from "./assignments.ts";
 import { awsAccessKeyEnd } from "./aws-access-key.ts";
-import { characterClasses, endsToken, isBase64Code, lowerClass, shannonEntropy, upperClass } from "./shared.ts";
+import { phrasesIn } from "./phrases.ts";
+import { characterClasses, endsToken, isBase64Code, isPlaceholderBody, lowerClass, shannonEntropy, upperClass } from "./shared.ts";
 
 function isSecretTail(code: number): boolean {
   return isBase64Code(code) || code === 61;
 }
 
-/** 40 base64 characters with upper, lower and digit-or-symbol, as random as AWS makes them. */
+/**
+ * 40 base64 characters with upper, lower and digit-or-symbol, as random as AWS makes them, and not
+ * a stand-in such as AWS's documented "…EXAMPLEKEY" secret.
+ */
 function looksRandom(text: string, start: number, end: number): boolean {
   const classes = characterClasses(text, start, end);
   if ((classes & lowerClass) === 0 || (classes & upperClass) === 0) return false;
   if ((classes & ~(lowerClass | upperClass)) === 0) return false;
-  return shannonEntropy(text, start, end) >= 4;
+  return shannonEntropy(text, start, end) >= 4 && !isPlaceholderBody(text, start, end);
 }
 
 /** True when an AWS access key id appears in the 256 characters before `index`. */
@@ -31,10 +35,14 @@ function isPairSeparator(code: number): boolean {
   return code === 44 || code === 59 || code === 124 || code === 58 || code === 61 || code === 32 || code === 9 || code === 34 || code === 39 || code === 10 || code === 13;
 }
 
+/** "access key" / "access_key" / "access-key" between "secret" and its value. */
+const accessKeyWords = /access[ _-]?key/i;
+
 /**
  * AWS secret access keys: 40 random base64 characters, which alone look like any other blob, so
  * a candidate needs context: a key such as aws_secret_access_key / SecretAccessKey / secret before
- * its ":" or "=", or an access key id shortly before it (credential CSV files, "id/secret" pairs).
+ * its ":" or "=", an access key id shortly before it (credential CSV files, "id/secret" pairs), or
+ * prose naming it ("the AWS secret access key is …", "der Secret Access Key ist …").
  */
 export const awsSecretKeyRecognizer: Recognizer = {
   id: "aws-secret-key",
@@ -57,6 +65,17 @@ export const awsSecretKeyRecognizer: Recognizer = {
       if (confidence === 0 && named) confidence = 0.75;
       if (confidence > 0) {
         out.push({ type: "aws_secret_key", category: "secret", start: valueStart, end: valueEnd, confidence, recognizer: "aws-secret-key" });
+        reported.add(valueStart);
+      }
+    }
+    // Prose: "secret access key is …"; more confident than the generic reading of the same value.
+    for (const { keyword, keywordEnd, valueStart, valueEnd } of phrasesIn(text)) {
+      if (keyword !== "secret" || valueEnd - valueStart !== 40 || reported.has(valueStart)) continue;
+      if (!accessKeyWords.test(text.slice(keywordEnd, valueStart))) continue;
+      let base64 = true;
+      for (let index = valueStart; index < valueEnd && base64; index++) base64 = isBase64Code(text.charCodeAt(index));
+      if (base64 && looksRandom(text, valueStart, valueEnd)) {
+        out.push({ type: "aws_secret_key", category: "secret", start: valueStart, end: valueEnd, confidence: 0.9, recognizer: "aws-secret-key" });
         reported.add(valueStart);
       }
     }

@@ -58,10 +58,47 @@ test("look-alikes are not secrets", () => {
     `api_key: \${OPENAI_API_KEY_2}`,
     `token: ghp_${fakeCharacters(2, 36)}`,
     `password: correcthorsebatterystaple`,
-    `token: ${secret.slice(0, 19)}`,
+    `token: ${secret.slice(0, 7)}`,
+    "The password is required and the token was revoked yesterday.",
+    "My secret token is correct-horse-battery-staple",
+    "The token is ghp_" + fakeCharacters(6, 36),
   ]) {
     assert.deepEqual(scanWith(genericSecretRecognizer, text), [], text);
   }
+});
+
+test("prose naming a secret and short assigned values, in English, German and French", () => {
+  const short = `${fakeCharacters(7, 9)}!${fakeCharacters(8, 4)}`;
+  for (const text of [
+    `The password is ${secret}.`,
+    `My secret token is ${secret}\nThanks`,
+    `Das Passwort lautet ${secret}`,
+    `Le mot de passe est ${secret}, merci.`,
+    `la clé secrète (secret access key) est ${secret}`,
+    `The password for the staging database is "${secret}"`,
+    `login ok passwort=${short} request_id=4`,
+    `{"db_password": "${short}"}`,
+    `const motDePasse = '${short}';`,
+    `mot de passe : ${short}`,
+    `API_SECRET=${short}`,
+  ]) {
+    const value = text.includes(secret) ? secret : short;
+    const findings = scanWith(genericSecretRecognizer, text);
+    assert.equal(findings.length, 1, text);
+    assert.equal(findings[0]?.text, value, text);
+    assert.ok((findings[0]?.confidence ?? 0) >= 0.8, text);
+  }
+});
+
+test("values holding a stand-in word are documentation, not secrets", () => {
+  for (const text of [
+    "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "client_secret: your-client-secret-here-2024",
+    `api_key = "${fakeCharacters(4, 12)}_PLACEHOLDER_${fakeCharacters(5, 8)}"`,
+  ]) {
+    assert.deepEqual(scanWith(genericSecretRecognizer, text), [], text);
+  }
+  assert.equal(scanWith(genericSecretRecognizer, `client_secret: ${secret}`)[0]?.text, secret, "a random value under the same key");
 });
 
 test("Basic credentials after an Authorization header", () => {

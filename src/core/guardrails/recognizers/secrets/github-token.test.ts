@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { githubTokenRecognizer, hasGitHubChecksum } from "./github-token.ts";
+import { createDetector, defaultMinimumConfidence } from "../../detector.ts";
+import { failedChecksumConfidence, githubTokenRecognizer, hasGitHubChecksum } from "./github-token.ts";
 import { base62, crc32 } from "./shared.ts";
 import { fakeCharacters, scanWith } from "./testing.ts";
 
@@ -33,11 +34,24 @@ test("classic tokens with a valid checksum are near certain", () => {
   }
 });
 
-test("a wrong checksum keeps the shape's lower confidence", () => {
+test("a wrong checksum is a weak hint below the detector's default threshold, so a default detector drops it", () => {
   const token = classicToken("ghp", 9);
   const broken = token.slice(0, -1) + (token.endsWith("A") ? "B" : "A");
   assert.equal(hasGitHubChecksum(broken.slice(4)), false);
-  assert.equal(scanWith(githubTokenRecognizer, `token ${broken}`)[0]?.confidence, 0.85);
+  const findings = scanWith(githubTokenRecognizer, `token ${broken}`);
+  assert.equal(findings[0]?.text, broken);
+  assert.equal(findings[0]?.confidence, failedChecksumConfidence);
+  assert.ok(failedChecksumConfidence < defaultMinimumConfidence);
+  const detector = createDetector([githubTokenRecognizer]);
+  assert.deepEqual(detector.scan(`token ${broken}`), []);
+  assert.equal(detector.scan(`token ${token}`)[0]?.confidence, 0.99, "the valid token in the same place");
+});
+
+test("placeholder tokens are not reported, classic or fine-grained", () => {
+  assert.deepEqual(scanWith(githubTokenRecognizer, `GITHUB_TOKEN=ghp_${"x".repeat(36)}`), []);
+  assert.deepEqual(scanWith(githubTokenRecognizer, `token: gho_${"X".repeat(30)}${base62(crc32("X".repeat(30)), 6)}`), [], "even with a valid checksum");
+  assert.deepEqual(scanWith(githubTokenRecognizer, `github_pat_${"x".repeat(22)}_${"x".repeat(59)}`), []);
+  assert.deepEqual(scanWith(githubTokenRecognizer, `github_pat_${fakeCharacters(3, 22)}_${fakeCharacters(4, 52)}EXAMPLE`), [], "an example fine-grained token");
 });
 
 test("fine-grained personal access tokens", () => {

@@ -1,5 +1,5 @@
 import type { Finding, Recognizer } from "../../types.ts";
-import { base62, crc32, endsToken, isAlphanumeric, isBase64UrlCode, runLength, startsToken } from "./shared.ts";
+import { base62, crc32, endsToken, isAlphanumeric, isBase64UrlCode, isPlaceholderBody, runLength, startsToken } from "./shared.ts";
 
 /**
  * True when a classic token body (30 random characters, then 6) carries GitHub's checksum: the
@@ -15,9 +15,18 @@ function isClassicKind(code: number): boolean {
 }
 
 /**
+ * What a classic token whose checksum fails is worth: GitHub issues none (a typo, a truncated copy
+ * or a made-up example), so it is a weak hint for a strict policy, below the detector's default
+ * threshold of 0.5.
+ */
+export const failedChecksumConfidence = 0.3;
+
+/**
  * GitHub tokens: classic ones (ghp_/gho_/ghu_/ghs_/ghr_ and 36 base62 characters, the last six a
- * CRC-32 checksum, so a verified one is near certain) and fine-grained personal access tokens
- * (github_pat_, 22 characters, "_", 59 characters). Anchored on "_", which is rare in prose.
+ * CRC-32 checksum, so a verified one is near certain and a failed one is not a token; see
+ * failedChecksumConfidence) and fine-grained personal access tokens (github_pat_, 22 characters,
+ * "_", 59 characters; no checksum we can verify). Placeholders ("ghp_xxxx…") are not reported.
+ * Anchored on "_", which is rare in prose.
  */
 export const githubTokenRecognizer: Recognizer = {
   id: "github-token",
@@ -37,9 +46,12 @@ export const githubTokenRecognizer: Recognizer = {
       ) {
         const bodyStart = underscore + 1;
         if (runLength(text, bodyStart, isAlphanumeric, 37) === 36 && endsToken(text, bodyStart + 36, isBase64UrlCode)) {
-          const verified = hasGitHubChecksum(text.slice(bodyStart, bodyStart + 36));
-          out.push({ type: "github_token", category: "secret", start, end: bodyStart + 36, confidence: verified ? 0.99 : 0.85, recognizer: "github-token" });
-          next = bodyStart + 36;
+          const end = bodyStart + 36;
+          if (!isPlaceholderBody(text, bodyStart, end)) {
+            const confidence = hasGitHubChecksum(text.slice(bodyStart, end)) ? 0.99 : failedChecksumConfidence;
+            out.push({ type: "github_token", category: "secret", start, end, confidence, recognizer: "github-token" });
+          }
+          next = end;
         }
       } else if (underscore >= 6 && text.startsWith("github_pat_", underscore - 6) && startsToken(text, underscore - 6)) {
         const bodyStart = underscore + 5;
@@ -49,7 +61,9 @@ export const githubTokenRecognizer: Recognizer = {
           runLength(text, bodyStart + 23, isAlphanumeric, 60) === 59 &&
           endsToken(text, bodyStart + 82, isBase64UrlCode)
         ) {
-          out.push({ type: "github_token", category: "secret", start: underscore - 6, end: bodyStart + 82, confidence: 0.95, recognizer: "github-token" });
+          if (!isPlaceholderBody(text, bodyStart, bodyStart + 82)) {
+            out.push({ type: "github_token", category: "secret", start: underscore - 6, end: bodyStart + 82, confidence: 0.95, recognizer: "github-token" });
+          }
           next = bodyStart + 82;
         }
       }

@@ -25,6 +25,22 @@ test("newer tokens with a dotted tail keep the tail; trailing punctuation is not
   assert.equal(scanWith(gitlabTokenRecognizer, `use ${token}.`)[0]?.text, token);
 });
 
+test("a body ending in '-' or '_' keeps its last character, in prose, JSON and env files", () => {
+  for (const last of ["-", "_"]) {
+    const token = `glpat-${fakeCharacters(7, 19)}${last}`;
+    for (const text of [`The runner authenticates with ${token}. Thanks`, `{"GITLAB_TOKEN": "${token}",`, `GITLAB_TOKEN=${token}\nNEXT=1`, `token ${token}`]) {
+      const findings = scanWith(gitlabTokenRecognizer, text);
+      assert.equal(findings.length, 1, text);
+      assert.equal(findings[0]?.text, token, text);
+    }
+  }
+});
+
+test("placeholder tokens are not reported", () => {
+  assert.deepEqual(scanWith(gitlabTokenRecognizer, `GITLAB_TOKEN=glpat-${"x".repeat(20)}`), []);
+  assert.deepEqual(scanWith(gitlabTokenRecognizer, "private_token: glpat-your-token-goes-here"), []);
+});
+
 test("near misses do not match", () => {
   assert.deepEqual(scanWith(gitlabTokenRecognizer, `glpat-${fakeCharacters(1, 19)}`), [], "19 characters");
   assert.deepEqual(scanWith(gitlabTokenRecognizer, `xglpat-${fakeCharacters(1, 20)}`), [], "prefix inside a longer word");

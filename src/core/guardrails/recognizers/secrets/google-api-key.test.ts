@@ -15,6 +15,13 @@ test("AIza and 35 characters, with the exact span", () => {
   assert.equal(findings[0]?.confidence, 0.95);
 });
 
+test("placeholder keys are not reported", () => {
+  for (const key of [`AIza${"X".repeat(35)}`, `AIzaSy${"x".repeat(33)}`, `AIza${"SyYOUR_GOOGLE_MAPS_API_KEY_HERE".padEnd(35, "_")}`]) {
+    assert.equal(key.length, 39);
+    assert.deepEqual(scanWith(googleApiKeyRecognizer, `key=${key}`), [], key);
+  }
+});
+
 test("near misses do not match", () => {
   assert.deepEqual(scanWith(googleApiKeyRecognizer, `AIza${fakeCharacters(1, 34)}`), [], "34 characters");
   assert.deepEqual(scanWith(googleApiKeyRecognizer, `AIza${fakeCharacters(1, 36)}`), [], "36 characters");

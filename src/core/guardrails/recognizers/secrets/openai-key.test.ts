@@ -27,6 +27,18 @@ test("legacy keys: 48 alphanumerics, with or without the marker", () => {
   assert.equal(findings[0]?.confidence, 0.75);
 });
 
+test("placeholder keys are not reported, with or without a scope", () => {
+  for (const key of [
+    `sk-${"0".repeat(48)}`,
+    `sk-${"x".repeat(48)}`,
+    `sk-proj-${"X".repeat(40)}`,
+    `sk-proj-${"your-openai-api-key-here-".repeat(2)}`,
+    `sk-svcacct-${fakeCharacters(11, 30, urlSafe)}_REDACTED_${fakeCharacters(12, 30, urlSafe)}`,
+  ]) {
+    assert.deepEqual(scanWith(openaiKeyRecognizer, `OPENAI_API_KEY=${key}`), [], key);
+  }
+});
+
 test("near misses do not match", () => {
   assert.deepEqual(scanWith(openaiKeyRecognizer, `sk-${fakeCharacters(1, 47)}`), [], "47 characters");
   assert.deepEqual(scanWith(openaiKeyRecognizer, `task-${fakeCharacters(1, 48)}`), [], "prefix inside a longer word");

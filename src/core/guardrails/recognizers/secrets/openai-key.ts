@@ -1,5 +1,5 @@
 import type { Finding, Recognizer } from "../../types.ts";
-import { endsToken, isAlphanumeric, isBase64UrlCode, runLength, startsToken } from "./shared.ts";
+import { endsToken, isAlphanumeric, isBase64UrlCode, isPlaceholderBody, runLength, startsToken } from "./shared.ts";
 
 /** base64 of "OpenAI": OpenAI embeds it in the middle of its keys. */
 const marker = "T3BlbkFJ";
@@ -13,6 +13,7 @@ function hasMarker(text: string, start: number, end: number): boolean {
  * OpenAI API keys: project, service-account and admin keys (sk-proj-, sk-svcacct-, sk-admin-) and
  * legacy user keys (sk- and 48 alphanumerics). Keys that carry the "T3BlbkFJ" marker are near
  * certain; a bare legacy shape is weaker (other vendors copied the "sk-" prefix). Anchored on "-".
+ * Placeholders ("sk-proj-XXXX…", "sk-000…") are skipped.
  */
 export const openaiKeyRecognizer: Recognizer = {
   id: "openai-key",
@@ -32,6 +33,7 @@ export const openaiKeyRecognizer: Recognizer = {
       ) {
         const bodyStart = hyphen + 1;
         const scoped = scopedPrefixes.find((prefix) => text.startsWith(prefix, bodyStart));
+        const randomStart = bodyStart + (scoped?.length ?? 0);
         let end = -1;
         let confidence = 0;
         if (scoped !== undefined) {
@@ -51,7 +53,7 @@ export const openaiKeyRecognizer: Recognizer = {
           }
         }
         if (end !== -1 && endsToken(text, end, isBase64UrlCode)) {
-          out.push({ type: "openai_key", category: "secret", start, end, confidence, recognizer: "openai-key" });
+          if (!isPlaceholderBody(text, randomStart, end)) out.push({ type: "openai_key", category: "secret", start, end, confidence, recognizer: "openai-key" });
           next = end;
         }
       }

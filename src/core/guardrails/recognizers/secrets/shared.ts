@@ -198,6 +198,77 @@ export function placeholderKind(text: string, start: number, end: number): "temp
   return undefined;
 }
 
+/**
+ * Words that mark a vendor key as a stand-in ("sk_live_YOUR_KEY_HERE", AWS's documented
+ * "AKIAIOSFODNN7EXAMPLE"). Words of six letters or more count anywhere in the body; shorter ones
+ * only standing alone between separators or the body's ends ("your-key-here", "xoxb-XXXX-…"),
+ * because a random alphanumeric body holds a given four-letter word in one case about once in
+ * 10⁴ to 10⁵ keys, and the same word between separators practically never.
+ */
+const standInWords = ["example", "placeholder", "redacted", "changeme", "sample", "insert", "replace", "dummy", "your", "here", "xxxx", "fake", "mock"];
+const shortestWordAnywhere = 6;
+
+/** The longest run of one character, or of consecutive codes ("1234567"), left to chance; longer runs are typed. */
+const longestRandomRun = 7;
+
+/**
+ * True when text[start, end), the random part of a vendor-prefixed key, stands for a key rather
+ * than being one: very few distinct characters ("sk_live_xxxxxxxx…", "AIzaXXXX…"), a run of one
+ * character or of consecutive characters ("…00000000", "…12345678", "…abcdefgh"), or a stand-in
+ * word in one case ("EXAMPLE", "your", "Placeholder"). Users paste such keys from documentation
+ * while asking for help; they grant nothing, and flagging them is the false alarm that gets a
+ * guardrail switched off. Real keys are random, and each rule is set so that a random body trips
+ * it less than once in a million keys (64 hex characters, the worst case, about once in five
+ * million; base62 and base64 bodies far less often). The tests check many random bodies.
+ * Called only on candidates that already have a vendor shape, so its cost does not matter.
+ */
+export function isPlaceholderBody(text: string, start: number, end: number): boolean {
+  const length = end - start;
+  if (length <= 0) return true;
+  const distinct = distinctCharacters(text, start, end);
+  if (distinct <= (length >= 40 ? 8 : length >= 16 ? 5 : 2)) return true;
+  let same = 1;
+  let rising = 1;
+  let falling = 1;
+  for (let index = start + 1; index < end; index++) {
+    const step = text.charCodeAt(index) - text.charCodeAt(index - 1);
+    same = step === 0 ? same + 1 : 1;
+    rising = step === 1 ? rising + 1 : 1;
+    falling = step === -1 ? falling + 1 : 1;
+    if (same > longestRandomRun || rising > longestRandomRun || falling > longestRandomRun) return true;
+  }
+  return hasStandInWord(text, start, end);
+}
+
+/**
+ * True when text[start, end) holds a stand-in word ("EXAMPLE", "placeholder", "your-…-here"; see
+ * standInWords). The one placeholder rule that also suits human-chosen values (passwords, generic
+ * secrets), where runs ("Passwort12345678") and few distinct characters are ordinary.
+ */
+export function hasStandInWord(text: string, start: number, end: number): boolean {
+  const body = text.slice(start, end);
+  const lower = body.toLowerCase();
+  for (const word of standInWords) {
+    let at = lower.indexOf(word);
+    while (at !== -1) {
+      if (inOneCase(body, at, word.length) && (word.length >= shortestWordAnywhere || standsAlone(body, at, word.length))) return true;
+      at = lower.indexOf(word, at + 1);
+    }
+  }
+  return false;
+}
+
+/** "your", "YOUR" or "Your", not "yOuR": typed words keep one case, random text rarely does. */
+function inOneCase(body: string, at: number, length: number): boolean {
+  const word = body.slice(at, at + length);
+  const tail = word.slice(1);
+  return word === word.toLowerCase() || word === word.toUpperCase() || (tail === tail.toLowerCase() && word[0] === word[0]?.toUpperCase());
+}
+
+function standsAlone(body: string, at: number, length: number): boolean {
+  return (at === 0 || !isAlphanumeric(body.charCodeAt(at - 1))) && (at + length === body.length || !isAlphanumeric(body.charCodeAt(at + length)));
+}
+
 /** Decodes base64 or base64url to bytes; undefined when the text is not in either alphabet. */
 export function decodeBase64(value: string): Uint8Array | undefined {
   if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(value)) return undefined;

@@ -34,6 +34,13 @@ test("incoming webhook URLs, scheme included", () => {
   assert.equal(findings[0]?.text, url);
 });
 
+test("placeholder tokens are not reported, whatever their id groups", () => {
+  const ids = `${fakeCharacters(1, 12, digits)}-${fakeCharacters(2, 13, digits)}`;
+  assert.deepEqual(scanWith(slackTokenRecognizer, `xoxb-${ids}-${"x".repeat(24)}`), []);
+  assert.deepEqual(scanWith(slackTokenRecognizer, `xoxp-${ids}-${fakeCharacters(6, 13, digits)}-${"0".repeat(32)}`), []);
+  assert.equal(scanWith(slackTokenRecognizer, `xoxb-123456789012-123456789012-${fakeCharacters(3, 24)}`)[0]?.confidence, 0.97, "sequential ids with a random secret");
+});
+
 test("near misses do not match", () => {
   assert.deepEqual(scanWith(slackTokenRecognizer, `xoxb-${fakeCharacters(1, 30)}`), [], "no digit groups");
   assert.deepEqual(scanWith(slackTokenRecognizer, `xoxb-1234-abc`), [], "too short");

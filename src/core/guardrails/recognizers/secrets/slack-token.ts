@@ -1,5 +1,5 @@
 import type { Finding, Recognizer } from "../../types.ts";
-import { isAlphanumeric, runLength, startsToken } from "./shared.ts";
+import { isAlphanumeric, isPlaceholderBody, runLength, startsToken } from "./shared.ts";
 
 function isTokenCode(code: number): boolean {
   return isAlphanumeric(code) || code === 45;
@@ -27,6 +27,7 @@ const webhookShape = /^services\/T[A-Z0-9]{8,12}\/B[A-Z0-9]{8,12}\/[A-Za-z0-9]{2
 /**
  * Slack tokens (xoxb- bot, xoxp- user, xoxa-/xoxr- app and refresh, xoxs- session, xapp- app-level)
  * and incoming-webhook URLs (hooks.slack.com/services/T…/B…/…, which are credentials on their own).
+ * Placeholders ("xoxb-…-xxxxxxxx…") are skipped.
  */
 export const slackTokenRecognizer: Recognizer = {
   id: "slack-token",
@@ -47,7 +48,8 @@ export const slackTokenRecognizer: Recognizer = {
         if (shape !== undefined && length <= longestBody) {
           const body = text.slice(hyphen + 1, hyphen + 1 + length);
           const confidence = shape.test(body) ? 0.97 : looseShape.test(body) ? 0.85 : 0;
-          if (confidence > 0) {
+          // The digit groups are workspace and user ids; only the last group is random.
+          if (confidence > 0 && !isPlaceholderBody(body, body.lastIndexOf("-") + 1, body.length)) {
             next = hyphen + 1 + length;
             out.push({ type: "slack_token", category: "secret", start, end: next, confidence, recognizer: "slack-token" });
           }

@@ -22,6 +22,14 @@ test("secret, restricted, publishable and webhook keys with their confidence", (
   }
 });
 
+test("placeholder keys from documentation are not reported; a random key in the same place is", () => {
+  for (const key of [`sk_live_${"x".repeat(24)}`, `rk_live_${"0".repeat(99)}`, `sk_test_${"X".repeat(32)}`, "sk_live_1234567890abcdefghijklmn", `whsec_${fakeCharacters(9, 25)}EXAMPLE`]) {
+    assert.deepEqual(scanWith(stripeKeyRecognizer, `STRIPE_SECRET_KEY=${key}`), [], key);
+  }
+  const key = `sk_live_${fakeCharacters(10, 24)}`;
+  assert.equal(scanWith(stripeKeyRecognizer, `STRIPE_SECRET_KEY=${key}`)[0]?.text, key);
+});
+
 test("near misses do not match", () => {
   assert.deepEqual(scanWith(stripeKeyRecognizer, `sk_live_${fakeCharacters(1, 23)}`), [], "23 characters");
   assert.deepEqual(scanWith(stripeKeyRecognizer, `pk_test_${fakeCharacters(1, 24)}`), [], "test publishable keys are public");

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { urlPasswordRecognizer } from "./url-password.ts";
+import { createDetector, resolveFindings } from "../../detector.ts";
+import type { Finding } from "../../types.ts";
+import { emailRecognizer } from "../pii/email.ts";
+import { genericSecretRecognizer } from "./generic-secret.ts";
+import { knownSchemeConfidence, loneKeyValueConfidence, otherSchemeConfidence, urlPasswordRecognizer } from "./url-password.ts";
 import { fakeCharacters, scanWith } from "./testing.ts";
 
 const password = fakeCharacters(1, 16);
@@ -12,7 +16,25 @@ test("the password of scheme://user:password@host, for each common scheme", () =
     assert.equal(findings.length, 1, scheme);
     assert.equal(findings[0]?.text, password);
     assert.equal(findings[0]?.start, text.indexOf(password));
-    assert.equal(findings[0]?.confidence, 0.9);
+    assert.equal(findings[0]?.confidence, knownSchemeConfidence);
+  }
+  assert.ok(knownSchemeConfidence >= 0.9);
+});
+
+test("the password outranks an e-mail finding over 'password@host' when the detector resolves the overlap", () => {
+  const emailFindings: Finding[] = [];
+  emailRecognizer.scan("write to alice@example.com", emailFindings);
+  const emailConfidence = emailFindings[0]?.confidence ?? 1;
+  assert.ok(knownSchemeConfidence > emailConfidence && otherSchemeConfidence > emailConfidence);
+  for (const scheme of ["postgres", "git+ssh"]) {
+    const text = `${scheme}://app:${password}@db.example.com/app`;
+    const passwordFindings: Finding[] = [];
+    urlPasswordRecognizer.scan(text, passwordFindings);
+    const claimed: Finding = { type: "email", category: "pii", start: text.indexOf(password), end: text.indexOf("/app"), confidence: emailConfidence, recognizer: "email" };
+    const resolved = resolveFindings([claimed, ...passwordFindings], 0.5);
+    assert.equal(resolved.length, 1, scheme);
+    assert.equal(resolved[0]?.type, "url_password", scheme);
+    assert.equal(text.slice(resolved[0]?.start, resolved[0]?.end), password, scheme);
   }
 });
 
@@ -22,7 +44,7 @@ test("empty user names, passwords holding '@' and ':', JDBC prefixes and other s
   assert.equal(scanWith(urlPasswordRecognizer, "jdbc:postgresql://u:Tr1cky@host/db")[0]?.text, "Tr1cky");
   const other = scanWith(urlPasswordRecognizer, "git+ssh://deploy:Xyz123abc@git.example.com/repo.git");
   assert.equal(other[0]?.text, "Xyz123abc");
-  assert.equal(other[0]?.confidence, 0.8);
+  assert.equal(other[0]?.confidence, otherSchemeConfidence);
 });
 
 test("template references are not passwords; placeholder words score low", () => {
@@ -45,7 +67,26 @@ test("ADO, ODBC and JDBC key=value connection strings", () => {
   assert.equal(scanWith(urlPasswordRecognizer, "jdbc:mysql://db/app?user=app&password=Xy12zzq&ssl=true")[0]?.text, "Xy12zzq");
   const flag = scanWith(urlPasswordRecognizer, "mysqldump --password=Xy12zzq db")[0];
   assert.equal(flag?.text, "Xy12zzq");
-  assert.equal(flag?.confidence, 0.75);
+  assert.equal(flag?.confidence, loneKeyValueConfidence);
+});
+
+test("'&' ends a value only where another parameter starts", () => {
+  assert.equal(scanWith(urlPasswordRecognizer, "login ok password=Sommer2017&nf request_id=42")[0]?.text, "Sommer2017&nf");
+  assert.equal(scanWith(urlPasswordRecognizer, "login ok password=Sommer2017&")[0]?.text, "Sommer2017&");
+  const query = scanWith(urlPasswordRecognizer, "/login?user=app&password=Xy12zzq&remember_me=1")[0];
+  assert.equal(query?.text, "Xy12zzq");
+  assert.equal(query?.confidence, 0.85);
+});
+
+test("a lone password=… field yields to the generic-secret reading of a random value; a weak one stays a url_password", () => {
+  const detector = createDetector([urlPasswordRecognizer, genericSecretRecognizer]);
+  const random = fakeCharacters(2, 24);
+  const strong = detector.scan(`auth ok password=${random} request_id=7`);
+  assert.equal(strong.length, 1);
+  assert.equal(strong[0]?.type, "generic_secret");
+  const weak = detector.scan("auth ok password=sunshine request_id=7");
+  assert.equal(weak.length, 1);
+  assert.equal(weak[0]?.type, "url_password");
 });
 
 test("other keys ending in 'password' and template values do not match", () => {

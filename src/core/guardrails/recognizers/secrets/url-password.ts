@@ -25,6 +25,30 @@ function endsAuthority(code: number): boolean {
 
 const passwordKeys = new Set(["password", "pwd", "passwd", "pass"]);
 
+/**
+ * Confidence of a password in scheme://user:password@host: the shape is unambiguous, and the
+ * e-mail recognizer (0.9) may also see "password@host"; the detector keeps the more confident of
+ * overlapping findings, so the password must outrank it. Other schemes (git+ssh, custom) a little
+ * less, still above it.
+ */
+export const knownSchemeConfidence = 0.95;
+export const otherSchemeConfidence = 0.92;
+
+/**
+ * Confidence of "password=…" outside a connection string (a command-line flag, a log field):
+ * below the generic-secret recognizer's reading of a random value under a password key (0.75 to
+ * 0.85), which names such a value better; a weak value ("password=abc123") is still reported here.
+ */
+export const loneKeyValueConfidence = 0.7;
+export const connectionStringConfidence = 0.85;
+
+/** True when text[index] is "&" starting another query parameter ("&ssl=true"), not part of a password. */
+function startsParameter(text: string, index: number): boolean {
+  let end = index + 1;
+  while (end < text.length && end - index <= 32 && (isAlphanumeric(text.charCodeAt(end)) || text.charCodeAt(end) === 95 || text.charCodeAt(end) === 46 || text.charCodeAt(end) === 45)) end++;
+  return end > index + 1 && text.charCodeAt(end) === 61;
+}
+
 function confidenceFor(text: string, start: number, end: number, base: number): number {
   const placeholder = placeholderKind(text, start, end);
   if (placeholder === "template") return 0;
@@ -60,7 +84,7 @@ function scanUrls(text: string, out: Finding[]): void {
       while (colon < at && text.charCodeAt(colon) !== 58) colon++;
       if (schemeStart < separator && isLetterCode(text.charCodeAt(schemeStart)) && colon < at - 1) {
         const scheme = text.slice(schemeStart, separator).toLowerCase();
-        const confidence = confidenceFor(text, colon + 1, at, knownSchemes.has(scheme) ? 0.9 : 0.8);
+        const confidence = confidenceFor(text, colon + 1, at, knownSchemes.has(scheme) ? knownSchemeConfidence : otherSchemeConfidence);
         if (confidence > 0) out.push({ type: "url_password", category: "secret", start: colon + 1, end: at, confidence, recognizer: "url-password" });
       }
     } else {
@@ -90,11 +114,14 @@ function scanKeyValues(text: string, out: Finding[]): void {
   let equals = text.indexOf("=");
   while (equals !== -1) {
     let next = equals + 1;
-    // Every accepted key ends in "d" or "s" (password, pwd, passwd, pass): test that letter first.
+    // Every accepted key ends in "rd", "wd" or "ss" (password, pwd, passwd, pass): test those
+    // letters first, so the many "id=" and "status=" cost two comparisons.
     let last = equals - 1;
     while (last > 0 && last > equals - 3 && text.charCodeAt(last) === 32) last--;
     const lastCode = text.charCodeAt(last) | 0x20;
-    const { key, start: keyStart } = lastCode === 100 || lastCode === 115 ? keyBefore(text, equals) : noKey;
+    const previousCode = text.charCodeAt(last - 1) | 0x20;
+    const candidate = lastCode === 100 ? previousCode === 114 || previousCode === 119 : lastCode === 115 && previousCode === 115;
+    const { key, start: keyStart } = candidate ? keyBefore(text, equals) : noKey;
     if (passwordKeys.has(key)) {
       let valueStart = equals + 1;
       while (valueStart < text.length && valueStart < equals + 3 && text.charCodeAt(valueStart) === 32) valueStart++;
@@ -109,7 +136,8 @@ function scanKeyValues(text: string, out: Finding[]): void {
       } else {
         valueEnd = valueStart;
         const limit = Math.min(text.length, valueStart + 257);
-        while (valueEnd < limit && !endsValue(text.charCodeAt(valueEnd))) valueEnd++;
+        // "&" ends the value only where another parameter starts ("Sommer2017&nf" is one password).
+        while (valueEnd < limit && !(endsValue(text.charCodeAt(valueEnd)) && (text.charCodeAt(valueEnd) !== 38 || startsParameter(text, valueEnd)))) valueEnd++;
         if (valueEnd - valueStart > 256) valueEnd = valueStart;
       }
       if (valueEnd - valueStart >= 3) {
@@ -117,7 +145,7 @@ function scanKeyValues(text: string, out: Finding[]): void {
         const before = text.charCodeAt(keyStart - 1);
         const after = text.charCodeAt(valueEnd + (quote === 34 || quote === 39 ? 1 : 0));
         const inConnectionString = before === 59 || before === 38 || before === 63 || after === 59 || after === 38;
-        const confidence = confidenceFor(text, valueStart, valueEnd, inConnectionString ? 0.85 : 0.75);
+        const confidence = confidenceFor(text, valueStart, valueEnd, inConnectionString ? connectionStringConfidence : loneKeyValueConfidence);
         if (confidence > 0) out.push({ type: "url_password", category: "secret", start: valueStart, end: valueEnd, confidence, recognizer: "url-password" });
         next = valueEnd;
       }

@@ -2,6 +2,7 @@ import path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { version } from "../compose.ts";
 import { loadConfig, ConfigError } from "../config/load.ts";
+import type { Config } from "../config/schema.ts";
 import { environmentVariables, processEnvironment } from "../config/env.ts";
 import { chatCommand } from "./commands/chat.ts";
 import { modelsCommand } from "./commands/models.ts";
@@ -22,6 +23,20 @@ function number(value: string): number {
   const parsed = Number(value);
   if (!Number.isFinite(parsed)) throw new InvalidArgumentError("expected a number");
   return parsed;
+}
+
+/** The validated config, or undefined after printing the problem (exit code 2). */
+function configOrExit(options: { configPath?: string | undefined; dataDir?: string | undefined }): Config | undefined {
+  try {
+    return loadConfig(options, env).config;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`hearth: ${error.message}\n`);
+      process.exitCode = 2;
+      return undefined;
+    }
+    throw error;
+  }
 }
 
 function serverUrl(option: string | undefined): string {
@@ -114,17 +129,8 @@ program
   .option("--force", "download again even if the file is already present")
   .addOption(new Option("--endpoint <url>", "Hugging Face endpoint").hideHelp())
   .action(async (uri: string, options: { config?: string; dataDir?: string; sha256?: string; json?: boolean; force?: boolean; endpoint?: string }) => {
-    let config;
-    try {
-      config = loadConfig({ configPath: options.config, dataDir: options.dataDir }, env).config;
-    } catch (error) {
-      if (error instanceof ConfigError) {
-        process.stderr.write(`hearth: ${error.message}\n`);
-        process.exitCode = 2;
-        return;
-      }
-      throw error;
-    }
+    const config = configOrExit({ configPath: options.config, dataDir: options.dataDir });
+    if (config === undefined) return;
     process.exitCode = await pullCommand(uri, {
       modelsDir: path.join(config.dataDir, "models"),
       endpoint: options.endpoint ?? config.huggingFace.endpoint,
@@ -149,17 +155,8 @@ for (const name of ["explain", "test"] as const) {
     .option("-c, --config <file>", "config file (default ./hearth.yaml when present)")
     .option("--json", "print JSON")
     .action(async (file: string, options: { config?: string; json?: boolean }) => {
-      let config;
-      try {
-        config = loadConfig({ configPath: options.config }, env).config;
-      } catch (error) {
-        if (error instanceof ConfigError) {
-          process.stderr.write(`hearth: ${error.message}\n`);
-          process.exitCode = 2;
-          return;
-        }
-        throw error;
-      }
+      const config = configOrExit({ configPath: options.config });
+      if (config === undefined) return;
       const run = name === "explain" ? policyExplainCommand : policyTestCommand;
       process.exitCode = await run({ config, file, json: options.json, output: process.stdout, errorOutput: process.stderr });
     });

@@ -59,7 +59,7 @@ export function formatExplanation(explanation: Explanation): string {
   for (const destination of explanation.destinations) {
     const why = destination.verdicts.map((verdict) => `${verdict.type ?? "(no data)"} → ${verdict.action} (rule ${verdict.rule})`).join("; ");
     const attributes = [destination.locality, destination.trust.length > 0 ? `trust ${destination.trust.join(",")}` : undefined, destination.region === null ? undefined : `region ${destination.region}`].filter(Boolean).join(", ");
-    lines.push(`  ${destination.target} (${attributes}): ${destination.outcome}${destination.redact.length > 0 ? ` [${destination.redact.join(", ")}]` : ""} — ${why}`);
+    lines.push(`  ${destination.target} (${attributes}): ${destination.outcome}${destination.outcome === "redact" ? ` [${destination.redact.join(", ")}]` : ""} — ${why}`);
   }
   lines.push(`outcome: ${explanation.outcome}${explanation.targets.length > 0 ? ` → ${explanation.targets.join(", ")}` : ""}`);
   if (explanation.message !== undefined) lines.push(explanation.message);

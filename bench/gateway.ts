@@ -60,6 +60,8 @@ export interface GatewayBenchOptions {
   soak: number | undefined;
   /** Record a CPU profile of the Hearth process (`--cpu-prof`) and summarise it. */
   profile: boolean;
+  /** Also measure a Hearth with the issue's policy and safety filters (not judged; its cost). */
+  policy: boolean;
   json: boolean;
 }
 
@@ -98,6 +100,7 @@ export function parseOptions(argv: readonly string[]): GatewayBenchOptions {
     .option("--no-reference", "leave out the minimal Node proxy measured as a reference")
     .option("--soak <seconds>", "instead of the comparison: JSON + stream load against Hearth for this long, RSS every 30 s", positiveInteger)
     .option("--profile", "record a CPU profile of the Hearth process and print where its time goes", false)
+    .option("--policy", "also measure a second Hearth with the issue's policy and the safety filters on (docs/policy.md)", false)
     .option("--json", "print one JSON object on stdout", false)
     .allowExcessArguments(false);
   program.parse(argv, { from: "user" });
@@ -111,6 +114,7 @@ export function parseOptions(argv: readonly string[]): GatewayBenchOptions {
     reference: boolean;
     soak?: number;
     profile: boolean;
+    policy: boolean;
     json: boolean;
   }>();
   return {
@@ -123,6 +127,7 @@ export function parseOptions(argv: readonly string[]): GatewayBenchOptions {
     reference: parsed.reference,
     soak: parsed.soak,
     profile: parsed.profile,
+    policy: parsed.policy,
     json: parsed.json,
   };
 }
@@ -231,9 +236,21 @@ function startScriptNodeFlags(): string[] {
 }
 
 /** Writes the Hearth config the issue specifies and starts `serve` with request logging on (the default). */
-async function startHearth(workDirectory: string, upstreamPort: number, profileDirectory: string | undefined): Promise<{ child: BenchChild; origin: string }> {
+/** The policy test/policy.test.ts enforces, plus input and output safety checks. */
+const benchPolicy = {
+  policy: {
+    rules: [
+      { name: "private-keys-never", when: { data: ["private_key"] }, action: "block" },
+      { name: "emails-redacted-for-trusted", when: { data: ["email"], destination: { locality: ["third-party"], trust: ["zero-retention"] } }, action: "redact" },
+      { name: "pii-and-secrets-stay-local", when: { data: ["pii", "secret"], destination: { locality: ["third-party"] } }, action: "route_local" },
+    ],
+  },
+  safety: { input: "block", output: "block" },
+};
+
+async function startHearth(workDirectory: string, upstreamPort: number, profileDirectory: string | undefined, withPolicy = false): Promise<{ child: BenchChild; origin: string }> {
   const port = await freePort();
-  const configPath = join(workDirectory, "hearth.yaml");
+  const configPath = join(workDirectory, withPolicy ? "hearth-policy.yaml" : "hearth.yaml");
   writeFileSync(
     configPath,
     stringify({
@@ -244,11 +261,14 @@ async function startHearth(workDirectory: string, upstreamPort: number, profileD
           type: "openai",
           baseUrl: `http://127.0.0.1:${upstreamPort}/v1`,
           apiKey: "bench-key-0123456789",
-          locality: "self-hosted",
+          // Third party with a zero-retention agreement, so the policy's destination rules apply.
+          locality: withPolicy ? "third-party" : "self-hosted",
+          trust: withPolicy ? ["zero-retention"] : [],
           retries: 0,
         },
       ],
       models: [{ name: hearthModel, provider: "upstream", model: upstreamModel }],
+      ...(withPolicy ? benchPolicy : {}),
     }),
   );
   const origin = `http://127.0.0.1:${port}`;
@@ -268,7 +288,7 @@ async function startHearth(workDirectory: string, upstreamPort: number, profileD
       configPath,
     ],
     cwd: repositoryRoot,
-    env: { ...cleanEnvironment(), HEARTH_DATA_DIR: join(workDirectory, "data") },
+    env: { ...cleanEnvironment(), HEARTH_DATA_DIR: join(workDirectory, withPolicy ? "data-policy" : "data") },
     ready: () => answers(`${origin}/health`),
     startTimeoutMilliseconds: 60_000,
   });
@@ -418,6 +438,25 @@ export async function runGatewayBench(options: GatewayBenchOptions, progress: Pr
       progress.line(`HEARTH DID NOT START — measuring the others only:\n${failures.at(-1)}`);
     }
 
+    if (options.policy) {
+      progress.status("hearth with policy: starting ...");
+      try {
+        const guarded = await startHearth(workDirectory, upstream.port, undefined, true);
+        children.push(guarded.child);
+        progress.line(`hearth+policy: pid ${guarded.child.pid} at ${guarded.origin}`);
+        running.push({
+          target: upstreamTarget("hearth-policy", "Hearth+policy", guarded.origin, {}, hearthModel),
+          measurable: true,
+          child: guarded.child,
+          sampler: undefined,
+          idleBytes: undefined,
+          result: { key: "hearth-policy", label: "Hearth+policy", pid: guarded.child.pid, throughput: {}, latency: {}, memory: undefined },
+        });
+      } catch (error) {
+        failures.push(`Hearth with policy did not start: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+
     const portkeyServer = options.portkey ? resolvePortkeyServer() : undefined;
     if (!options.portkey) {
       notes.push("Portkey left out (--no-portkey)");
@@ -563,6 +602,7 @@ export async function runGatewayBench(options: GatewayBenchOptions, progress: Pr
         reference: options.reference,
         soak: options.soak,
         profile: options.profile,
+        policy: options.policy,
       },
       portkeyVersion: portkey === undefined ? undefined : installedPortkeyVersion(),
       targets: results,

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createDetector, defaultMinimumConfidence } from "./detector.ts";
+import { piiRecognizers } from "./recognizers/pii/index.ts";
+import { numericTokens } from "./recognizers/pii/numeric-tokens.ts";
 import type { Finding, Recognizer } from "./types.ts";
 
 /** A recognizer that reports fixed findings (type, start, end, confidence) whatever the text. */
@@ -75,4 +77,18 @@ test("large clusters of overlapping findings resolve in reasonable time", () => 
   const findings = createDetector([fixed("r", many)]).scan("x".repeat(20_010));
   assert.ok(performance.now() - started < 2000);
   for (let index = 1; index < findings.length; index++) assert.ok((findings[index]?.start ?? 0) >= (findings[index - 1]?.end ?? 0));
+});
+
+test("a scan leaves no reference to its text in the shared PII passes", () => {
+  const shared = numericTokens("seed 1");
+  const text = "Card 4111 1111 1111 1111, Reisepass Nr. C01X00T47, call +49 30 1234567.";
+  const findings = createDetector(piiRecognizers()).scan(text);
+  assert.ok(findings.some((finding) => finding.type === "payment_card"));
+  assert.notEqual(shared.text, text);
+  assert.equal(shared.count, 0);
+  // The memo is gone, not stale: the same text is tokenized again, with the same result.
+  assert.deepEqual(
+    summary(createDetector(piiRecognizers()).scan(text)),
+    summary(findings),
+  );
 });

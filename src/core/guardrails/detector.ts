@@ -1,3 +1,5 @@
+import { releaseDocumentKeywords } from "./recognizers/pii/document-keywords.ts";
+import { releaseNumericTokens } from "./recognizers/pii/numeric-tokens.ts";
 import type { Finding, Recognizer, ScanOptions } from "./types.ts";
 
 /**
@@ -83,7 +85,8 @@ export function resolveFindings(findings: readonly Finding[], minimumConfidence:
 /**
  * A detector over `recognizers`. Every recognizer scans every text (each one rejects cheaply, see
  * Recognizer.scan); findings below `minimumConfidence` (default 0.5) are dropped before overlaps
- * are resolved, so a weak guess never displaces a confident finding next to it.
+ * are resolved, so a weak guess never displaces a confident finding next to it. After each scan the
+ * passes that recognizers share for one text are released, so no text outlives its scan.
  */
 export function createDetector(recognizers: readonly Recognizer[], options: ScanOptions = {}): Detector {
   const minimumConfidence = options.minimumConfidence ?? defaultMinimumConfidence;
@@ -92,7 +95,13 @@ export function createDetector(recognizers: readonly Recognizer[], options: Scan
     recognizers: list,
     scan(text) {
       const findings: Finding[] = [];
-      for (const recognizer of list) recognizer.scan(text, findings);
+      try {
+        for (const recognizer of list) recognizer.scan(text, findings);
+      } finally {
+        // The PII passes shared between recognizers remember the text; a gateway must not keep it.
+        releaseNumericTokens();
+        releaseDocumentKeywords();
+      }
       return resolveFindings(findings, minimumConfidence);
     },
   };

@@ -3,7 +3,7 @@
  * Passnummer, passeport), "licence"/"license", "Führerschein" and "permis". The passport and
  * driving-licence recognizers both start from these words; one case-insensitive regex finds them
  * all in a single native pass (measured at about half the cost of two separate passes), and the
- * result is kept for the last text scanned, like the numeric tokens.
+ * result is kept for the last text scanned, like the numeric tokens, until the detector releases it.
  */
 
 export type DocumentKeyword = "pass" | "licence" | "fuehrerschein" | "permis";
@@ -37,4 +37,10 @@ export function documentKeywords(text: string): readonly DocumentKeywordHit[] {
   lastText = text;
   lastHits = hits;
   return hits;
+}
+
+/** Forgets the last text and its hits (the detector calls this after every scan, see releaseNumericTokens). */
+export function releaseDocumentKeywords(): void {
+  lastText = undefined;
+  lastHits = [];
 }

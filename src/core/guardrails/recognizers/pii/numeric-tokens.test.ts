@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { forEachWindow, nextColon, nextWord, numericTokens, previousSpacedWord, previousWord, windowStandsAlone, type NumericTokens, type TokenList } from "./numeric-tokens.ts";
+import { forEachWindow, nextColon, nextWord, numericTokens, previousSpacedWord, previousWord, releaseNumericTokens, windowStandsAlone, type NumericTokens, type TokenList } from "./numeric-tokens.ts";
 
 function tokenTexts(tokens: NumericTokens, list?: TokenList): string[] {
   const indexes = list === undefined ? Array.from({ length: tokens.count }, (_, index) => index) : Array.from(list.items.subarray(0, list.count));
@@ -102,4 +102,40 @@ test("after a very long text, a short one still tokenizes correctly (buffers shr
   const tokens = numericTokens(short);
   assert.deepEqual(tokenTexts(tokens, tokens.long), ["5555 5555 5555 4444"]);
   assert.equal(numericTokens(long).long.count, 60_000);
+});
+
+test("every token is exactly a maximal digit-runs-and-single-separators span, whatever surrounds it", () => {
+  // A reference definition of a token, checked against random texts dense in digits and separators.
+  const reference = /\d+(?:[ \-.\/\u00a0\u202f]\d+)*/g;
+  const alphabet = ["0", "1", "7", "9", " ", "-", ".", "/", ":", "\u00a0", "\u202f", "a", "Z", "ü", "_", "+", "\n", "😀"];
+  let seed = 7;
+  const next = (): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed;
+  };
+  for (let round = 0; round < 200; round++) {
+    let text = "";
+    const length = next() % 80;
+    for (let index = 0; index < length; index++) text += alphabet[next() % alphabet.length];
+    const spans = new Map<number, { end: number; runs: string[] }>();
+    for (const match of text.matchAll(reference)) spans.set(match.index, { end: match.index + match[0].length, runs: match[0].match(/\d+/g) ?? [] });
+    const tokens = numericTokens(text);
+    for (let token = 0; token < tokens.count; token++) {
+      const span = spans.get(tokens.start[token] as number);
+      assert.ok(span !== undefined, `token at ${tokens.start[token]} in ${JSON.stringify(text)}`);
+      assert.equal(tokens.end[token], span.end, JSON.stringify(text));
+      assert.deepEqual(runTexts(tokens, token), span.runs, JSON.stringify(text));
+    }
+  }
+});
+
+test("releasing forgets the text; the next call tokenizes again", () => {
+  const text = "IBAN DE89 3704 0044 0532 0130 00";
+  const tokens = numericTokens(text);
+  const count = tokens.count;
+  assert.ok(count > 0);
+  releaseNumericTokens();
+  assert.equal(tokens.text, "");
+  assert.equal(tokens.count, 0);
+  assert.equal(numericTokens(text).count, count);
 });

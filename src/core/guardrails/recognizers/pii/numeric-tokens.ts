@@ -11,8 +11,9 @@ import { codeAt, isBlankCode, isLetterCode, isWordCode } from "./characters.ts";
  * filed at all: in measured mixed text that is about half of them.
  *
  * The result is memoized for the last text scanned, because the detector hands the same string to
- * every recognizer in turn. The arrays are reused between texts: read them right after calling
- * numericTokens(text), before any other text is tokenized.
+ * every recognizer in turn; the detector releases it after each scan (releaseNumericTokens). The
+ * arrays are reused between texts: read them right after calling numericTokens(text), before any
+ * other text is tokenized.
  */
 
 /** The character before the token is a word character (letter or "_"; never a digit). */
@@ -146,10 +147,6 @@ function loadUnits(text: string): Uint16Array {
   return units;
 }
 
-function isUnitDigit(code: number): boolean {
-  return code >= 48 && code <= 57;
-}
-
 /** Character classes of ASCII codes, for the flags. */
 const wordClass = 1;
 const blankClass = 2;
@@ -173,14 +170,6 @@ function classesOf(code: number): number {
   return isLetterCode(code) ? wordClass | letterClass | spacedWordEndClass : isWordCode(code) ? wordClass : 0;
 }
 
-/**
- * A whole numeric token. V8 runs this in native code and skips the text between tokens several
- * times faster than a JavaScript loop could; the loop below then walks back over the token's own
- * characters only. Linear: a failed separator step gives back at most the run before it, once per
- * token.
- */
-const tokenPattern = /\d+(?:[ \-.\/\u00a0\u202f]\d+)*/g;
-
 /** Tokens and runs need at most one slot per two characters; drop arrays far larger than that. */
 function releaseOversized(length: number): void {
   const enough = Math.max(1024, (length >> 1) + 1);
@@ -199,6 +188,19 @@ function releaseOversized(length: number): void {
   for (const list of [state.long, state.multi, state.capital, state.wordStart, state.colon, state.punctuated, state.worded]) {
     if (list.items.length > 1 << 16 && list.items.length > 8 * enough) list.items = new Int32Array(enough);
   }
+}
+
+/**
+ * The first digit at or after `position` (code offsets), or `last`. A plain loop over the code
+ * units, kept in its own small function so that V8 compiles it tightly; it beats a regex call per
+ * token.
+ */
+function nextDigit(codes: Uint16Array, position: number, last: number): number {
+  // A digit at codes[last] for the length of the loop stops it without a bound check per unit.
+  codes[last] = 48;
+  while (((codes[position] as number) - 48) >>> 0 > 9) position++;
+  codes[last] = 0;
+  return position;
 }
 
 function tokenize(text: string): void {
@@ -220,30 +222,33 @@ function tokenize(text: string): void {
   let runEnds = state.runEnd;
   let runs = 0;
   let count = 0;
-  tokenPattern.lastIndex = 0;
-  while (tokenPattern.test(text)) {
-    const tokenEnd = tokenPattern.lastIndex;
-    // Walk back from the end: runs come out last first and are put in order below.
+  const last = text.length + 1;
+  let position = 1;
+  for (;;) {
+    position = nextDigit(codes, position, last);
+    if (position >= last) break;
+    // Text offsets are code offsets minus one; codes[tokenStart] is the character before the token.
+    const tokenStart = position - 1;
     const tokenFirstRun = runs;
     let digits = 0;
-    let index = tokenEnd;
     for (;;) {
-      const runEnd = index;
-      index--;
-      while (isUnitDigit(codes[index] as number)) index--;
+      const runStart = position;
+      position++;
+      while (((codes[position] as number) - 48) >>> 0 < 10) position++;
       if (runs === runStarts.length) {
         growRuns();
         runStarts = state.runStart;
         runEnds = state.runEnd;
       }
-      runStarts[runs] = index;
-      runEnds[runs] = runEnd;
+      runStarts[runs] = runStart - 1;
+      runEnds[runs] = position - 1;
       runs++;
-      digits += runEnd - index;
-      if (!isSeparatorCode(codes[index] as number) || index === 0 || !isUnitDigit(codes[index - 1] as number)) break;
-      index--;
+      digits += position - runStart;
+      // One separator between two digits joins the next run; the trailing 0 stops at the end.
+      if (!isSeparatorCode(codes[position] as number) || ((codes[position + 1] as number) - 48) >>> 0 > 9) break;
+      position++;
     }
-    const tokenStart = index;
+    const tokenEnd = position - 1;
     const runCount = runs - tokenFirstRun;
     // Flags from the characters around the token (codes[tokenStart] is the one before it).
     const before = codes[tokenStart] as number;
@@ -270,14 +275,6 @@ function tokenize(text: string): void {
     if (!isLong && !isMulti && !isCapital && !isWordStart && !isColon && !isPunctuated && !isWorded) {
       runs = tokenFirstRun;
       continue;
-    }
-    for (let low = tokenFirstRun, high = runs - 1; low < high; low++, high--) {
-      const start = runStarts[low] as number;
-      const end = runEnds[low] as number;
-      runStarts[low] = runStarts[high] as number;
-      runEnds[low] = runEnds[high] as number;
-      runStarts[high] = start;
-      runEnds[high] = end;
     }
     const token = count;
     if (token === starts.length) {
@@ -309,6 +306,18 @@ export function numericTokens(text: string): NumericTokens {
     tokenized = true;
   }
   return state;
+}
+
+/**
+ * Forgets the last text: drops the reference to it and zeroes the copy of its code units. The
+ * detector calls this after every scan, so a gateway keeps no request text alive (nor a copy of
+ * it in this module's buffers) between requests.
+ */
+export function releaseNumericTokens(): void {
+  if (tokenized) units.fill(0, 0, Math.min(units.length, state.text.length + 2));
+  state.text = "";
+  state.count = 0;
+  tokenized = false;
 }
 
 /**

@@ -359,3 +359,47 @@ describe("replaying OpenAI's wire samples", () => {
     assert.deepEqual(seen, [{ type: "text-delta", text: "Hello" }]);
   });
 });
+
+describe("dropping a stream early", () => {
+  for (const [name, sendDone] of [
+    ["mid-answer", false],
+    ["after [DONE], with the body still open", true],
+  ] as const) {
+    test(`a consumer that stops ${name} raises no uncaught error and the upstream connection is dropped`, async () => {
+      // A server that sends its chunks and then holds the connection open, as a slow or sloppy server would.
+      let closed = false;
+      const server: Server = createServer((request, response) => {
+        request.resume();
+        response.writeHead(200, { "content-type": "text/event-stream" });
+        const chunk = (delta: object, finish: string | null) =>
+          `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+        response.write(chunk({ content: "Hello" }, null));
+        if (sendDone) response.write(`${chunk({}, "stop")}data: [DONE]\n\n`);
+        response.on("close", () => {
+          closed = true;
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const uncaught: unknown[] = [];
+      const onUncaught = (error: unknown) => uncaught.push(error);
+      process.on("uncaughtException", onUncaught);
+      const slow = another({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1` });
+      try {
+        for await (const part of slow.chat(ask(), { signal: never, stream: true })) {
+          assert.equal(part.type, "text-delta");
+          // The consumer is busy (a held tool call, a slow client) past the provider's 1 s drain
+          // limit for a body that stays open after [DONE], then stops.
+          await new Promise((resolve) => setTimeout(resolve, sendDone ? 1_200 : 50));
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.deepEqual(uncaught, []);
+        assert.equal(closed, true, "the upstream connection was dropped");
+      } finally {
+        process.off("uncaughtException", onUncaught);
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
+  }
+});

@@ -9,7 +9,7 @@ import { startMockAnthropic, type MockAnthropic } from "./support/mock-vendors/a
 import { startMockOpenAI, type MockOpenAI } from "./support/mock-vendors/openai.ts";
 import { startServer, tinyModelConfig, type TestServer } from "./support/server.ts";
 import { configSchema, type ConfigInput } from "../src/config/schema.ts";
-import { policyTestCommand } from "../src/cli/commands/policy.ts";
+import { policyExplainCommand, policyTestCommand } from "../src/cli/commands/policy.ts";
 
 /**
  * The issue's policy, enforced end to end with the official SDKs as clients:
@@ -250,6 +250,30 @@ describe("policy explain and test", () => {
     assert.equal(failing.code, 1);
     assert.match(failing.output, /FAIL {2}private keys never leave \(block\)\n {6}outcome block, expected allow/);
     assert.equal(fs.existsSync(path.join(directory, "hearth.db")), false, "policy test keeps storage in memory");
+  });
+});
+
+describe("policy commands: bad files", () => {
+  test("a missing file or broken JSON is named in the error, exit 1, nothing written to the data dir", async () => {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-policy-bad-"));
+    const config = configSchema.parse({ ...(await configFor()), dataDir: directory });
+    const broken = path.join(directory, "broken.json");
+    fs.writeFileSync(broken, "{ not json");
+    const run = async (command: typeof policyExplainCommand, file: string) => {
+      let output = "";
+      const sink = { write: (chunk: string) => ((output += chunk), true) } as unknown as NodeJS.WritableStream;
+      return { code: await command({ config, file, output: sink, errorOutput: sink }), output };
+    };
+    const missing = await run(policyExplainCommand, path.join(directory, "nope.json"));
+    assert.equal(missing.code, 1);
+    assert.match(missing.output, /nope\.json: ENOENT/);
+    const bad = await run(policyExplainCommand, broken);
+    assert.equal(bad.code, 1);
+    assert.match(bad.output, /broken\.json: .*JSON/);
+    const noCases = await run(policyTestCommand, broken);
+    assert.equal(noCases.code, 1);
+    assert.match(noCases.output, /broken\.json: .*JSON/);
+    assert.deepEqual(fs.readdirSync(directory), ["broken.json"]);
   });
 });
 

@@ -6,7 +6,7 @@ import { silentLogger } from "../../core/logger.ts";
 import { explainRequest, type Explanation } from "../../core/policy/explain.ts";
 import { dataTypes, isDataType } from "../../core/guardrails/data-types.ts";
 import { fromExplainBody } from "../../dialects/hearth/explain.ts";
-import { toHearthError } from "../../spec/errors.ts";
+import { HearthError, toHearthError } from "../../spec/errors.ts";
 
 /**
  * `hearth policy explain <file>` and `hearth policy test <file>`: the configured policy applied
@@ -20,9 +20,19 @@ export interface PolicyCommandOptions {
   errorOutput: NodeJS.WritableStream;
 }
 
+/** The file as data; a missing file or broken JSON/YAML is an error naming the file and what is wrong. */
 function readDocument(file: string): unknown {
-  const text = fs.readFileSync(file, "utf8");
-  return file.endsWith(".json") ? (JSON.parse(text) as unknown) : (parseYaml(text) as unknown);
+  try {
+    const text = fs.readFileSync(file, "utf8");
+    return file.endsWith(".json") ? (JSON.parse(text) as unknown) : (parseYaml(text) as unknown);
+  } catch (error) {
+    throw new Error(`${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** What went wrong, for a person at a terminal (a HearthError's own message, or the error's). */
+function problem(error: unknown): string {
+  return HearthError.isInstance(error) || !(error instanceof Error) ? toHearthError(error).message : error.message;
 }
 
 /** An explain body, or a bare chat request (`{ model, messages }`) taken as chat.completions. */
@@ -72,7 +82,7 @@ export async function policyExplainCommand(options: PolicyCommandOptions): Promi
     options.output.write(options.json === true ? `${JSON.stringify(explanation, null, 2)}\n` : formatExplanation(explanation));
     return 0;
   } catch (error) {
-    options.errorOutput.write(`hearth policy explain: ${toHearthError(error).message}\n`);
+    options.errorOutput.write(`hearth policy explain: ${problem(error)}\n`);
     return 1;
   }
 }
@@ -123,7 +133,8 @@ export async function policyTestCommand(options: PolicyCommandOptions): Promise<
   try {
     cases = readCases(readDocument(options.file));
   } catch (error) {
-    options.errorOutput.write(`hearth policy test: ${options.file}: ${error instanceof Error ? error.message : String(error)}\n`);
+    const message = problem(error);
+    options.errorOutput.write(`hearth policy test: ${message.startsWith(options.file) ? message : `${options.file}: ${message}`}\n`);
     return 1;
   }
   const results = await withGateway(options.config, (gateway) =>

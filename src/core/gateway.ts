@@ -286,8 +286,9 @@ export function createGateway(dependencies: GatewayDependencies) {
     context: RequestContext,
     route: ResolvedRoute,
     targets: RouteTarget[],
-  ): Promise<Screened<Request>> {
-    if (guard === undefined) return { targets, prepare: () => ({ request, restore: (parts) => parts }) };
+  ): Promise<Screened<Request> | undefined> {
+    // No policy: nothing to prepare, and nothing allocated per request for it.
+    if (guard === undefined) return undefined;
     try {
       const plan = await guard.plan(kind, request, context, route, targets);
       const redacted = new Set<string>();
@@ -319,8 +320,9 @@ export function createGateway(dependencies: GatewayDependencies) {
     const resolved = resolveLogged(name, kind, context);
     const { route } = resolved;
     const screened = await screen(kind, request, context, route, resolved.targets);
-    const targets = screened.targets;
+    const targets = screened?.targets ?? resolved.targets;
     const call = (target: RouteTarget, signal: AbortSignal): AsyncIterable<StreamPart> => {
+      if (screened === undefined) return invoke(target.entry, request, signal);
       const prepared = screened.prepare(target);
       return prepared.restore(invoke(target.entry, prepared.request, signal));
     };
@@ -355,7 +357,7 @@ export function createGateway(dependencies: GatewayDependencies) {
       entry: target.entry,
       route: route.isRoute ? route.name : undefined,
       failures,
-      policy: guard === undefined ? undefined : screened.policy,
+      policy: screened?.policy,
       async *[Symbol.asyncIterator]() {
         if (consumed) throw new Error("A generation can be read once.");
         consumed = true;
@@ -416,7 +418,7 @@ export function createGateway(dependencies: GatewayDependencies) {
     const resolved = resolveLogged(name, capability, context);
     const { route } = resolved;
     const screened = await screen(kind, request, context, route, resolved.targets);
-    const targets = screened.targets;
+    const targets = screened?.targets ?? resolved.targets;
     const attempts: AttemptRecord[] = [];
     try {
       const routed = await runRouted(
@@ -427,7 +429,7 @@ export function createGateway(dependencies: GatewayDependencies) {
         async (target) => {
           const attempt = attemptSignal(context, target);
           try {
-            return await run(target.entry, screened.prepare(target).request, attempt.signal);
+            return await run(target.entry, screened === undefined ? request : screened.prepare(target).request, attempt.signal);
           } finally {
             attempt.release();
           }
@@ -436,7 +438,7 @@ export function createGateway(dependencies: GatewayDependencies) {
       );
       routed.settle();
       log(context, name, { status: 200, errorCode: null, usage: usageOf(routed.result), route, target: routed.target, attempts: routed.failures.length + 1 });
-      return { entry: routed.target.entry, route: route.isRoute ? route.name : undefined, result: routed.result, policy: guard === undefined ? undefined : screened.policy };
+      return { entry: routed.target.entry, route: route.isRoute ? route.name : undefined, result: routed.result, policy: screened?.policy };
     } catch (error) {
       const failure = toHearthError(error);
       log(context, name, { status: statusOf(failure, context.signal), errorCode: failure.code, route, target: lastTarget(targets, attempts), attempts: attempts.length });

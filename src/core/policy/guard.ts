@@ -318,7 +318,8 @@ export function createGuard(options: GuardOptions) {
     context: RequestContext,
     route: { name: string; isRoute: boolean },
     model: string,
-    requestFingerprint: string,
+    /** Computed only when a call is held: hashing the whole request is not free. */
+    requestFingerprint: () => string,
   ): AsyncGenerator<StreamPart> {
     for await (const part of parts) {
       if (part.type === "tool-call") {
@@ -332,7 +333,7 @@ export function createGuard(options: GuardOptions) {
           const outcome = await gate.hold({
             kind: "tool_call",
             // The conversation is part of it: the same call proposed in another conversation is reviewed anew.
-            fingerprint: createHash("sha256").update(JSON.stringify({ request: requestFingerprint, tool: part.toolCall.name, arguments: part.toolCall.arguments })).digest("hex"),
+            fingerprint: createHash("sha256").update(JSON.stringify({ request: requestFingerprint(), tool: part.toolCall.name, arguments: part.toolCall.arguments })).digest("hex"),
             keyId: facts.caller?.key ?? null,
             model,
             route: route.isRoute ? route.name : null,
@@ -451,7 +452,7 @@ export function createGuard(options: GuardOptions) {
         const destination = options.destinationOf(target);
         const check =
           watchesTools && kind === "chat"
-            ? (parts: AsyncIterable<StreamPart>) => watchToolCalls(safetyCheck(parts), facts, destination, context, route, request.model, fingerprintOf(kind, request, context.caller?.key ?? null))
+            ? (parts: AsyncIterable<StreamPart>) => watchToolCalls(safetyCheck(parts), facts, destination, context, route, request.model, () => fingerprintOf(kind, request, context.caller?.key ?? null))
             : safetyCheck;
         const redact = decisions.get(target.key)?.redact ?? [];
         if (redact.length === 0) return { request, restore: check, redacted: [] };

@@ -11,15 +11,12 @@
  *
  * Exit code 0 even when a target is missed (MISS is printed); 1 only when the run itself fails.
  */
-import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { createDetector } from "../src/core/guardrails/detector.ts";
+import { Command, InvalidArgumentError } from "commander";
 import { generateEvalSet } from "../src/core/guardrails/eval/documents.ts";
 import { evaluate, falsePositiveCauses, type EvaluationResult, type Example } from "../src/core/guardrails/eval/evaluate.ts";
 import { checksumTargets, type GroupScore, type TypeScore } from "../src/core/guardrails/eval/score.ts";
-import { piiRecognizers } from "../src/core/guardrails/recognizers/pii/index.ts";
-import { secretRecognizers } from "../src/core/guardrails/recognizers/secrets/index.ts";
-import type { Recognizer } from "../src/core/guardrails/types.ts";
-import { createProgress, silentProgress, type Progress } from "./progress.ts";
+import { createSensitiveDataDetector } from "../src/core/guardrails/index.ts";
+import { runScript, silentProgress, type Progress } from "./progress.ts";
 import { formatTable } from "./table.ts";
 
 export interface PiiEvalOptions {
@@ -83,17 +80,13 @@ export function parseOptions(argv: readonly string[]): PiiEvalOptions {
   return { seed: parsed.seed, documentsPerFormat: parsed.documentsPerFormat, minimumConfidence: parsed.minConfidence, examples: parsed.examples, json: parsed.json };
 }
 
-/** Every built-in recognizer (the dictionary recognizer needs user terms and is not part of the evaluation). */
-export function allRecognizers(): Recognizer[] {
-  return [...piiRecognizers(), ...secretRecognizers()];
-}
-
 /** Generates the set, scans it with every recognizer and scores it; `progress` gets status lines (stderr in the CLI). */
 export function runPiiEval(options: PiiEvalOptions, progress: Progress = silentProgress): PiiEvalReport {
   progress.status(`generating ${options.documentsPerFormat} documents per format (seed ${options.seed})…`);
   const documents = generateEvalSet({ seed: options.seed, documentsPerFormat: options.documentsPerFormat });
-  const recognizers = allRecognizers();
-  const detector = createDetector(recognizers, { minimumConfidence: options.minimumConfidence });
+  // The detector the gateway uses, every built-in recognizer on (dictionaries need user terms).
+  const detector = createSensitiveDataDetector({ minimumConfidence: options.minimumConfidence });
+  const recognizers = detector.recognizers;
   const result = evaluate(documents, detector, {
     examplesPerType: options.examples,
     onProgress: (done, total) => progress.status(`scanning: ${done}/${total} documents`),
@@ -208,22 +201,11 @@ export function formatReport(report: PiiEvalReport): string {
   return lines.join("\n");
 }
 
-async function main(): Promise<void> {
-  const progress = createProgress();
-  try {
+if (import.meta.main) {
+  await runScript("eval:pii", (progress) => {
     const options = parseOptions(process.argv.slice(2));
     const report = runPiiEval(options, progress);
-    process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
-  } catch (error) {
-    progress.clear();
-    if (error instanceof CommanderError) {
-      // Commander has printed the usage error or the help already.
-      process.exitCode = error.exitCode;
-      return;
-    }
-    process.stderr.write(`eval:pii failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 1;
-  }
+    return options.json ? JSON.stringify(report, null, 2) : formatReport(report);
+  });
 }
 
-if (import.meta.main) await main();

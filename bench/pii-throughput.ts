@@ -12,12 +12,12 @@
  * Findings are counted (and printed) so no scan can be optimised away.
  */
 import { cpus } from "node:os";
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import { createDetector } from "../src/core/guardrails/detector.ts";
 import { generateMixedText, type DocumentFormat } from "../src/core/guardrails/eval/documents.ts";
 import type { Recognizer } from "../src/core/guardrails/types.ts";
-import { allRecognizers } from "./pii-eval.ts";
-import { createProgress, silentProgress, type Progress } from "./progress.ts";
+import { createSensitiveDataDetector } from "../src/core/guardrails/index.ts";
+import { runScript, silentProgress, type Progress } from "./progress.ts";
 import { median } from "./statistics.ts";
 import { formatNumber, formatTable } from "./table.ts";
 
@@ -154,8 +154,9 @@ export function runPiiThroughput(options: PiiThroughputOptions, progress: Progre
   const chunks = joinIntoChunks(messages, 1_000_000);
   const chunkMegabytes = chunks.reduce((sum, chunk) => sum + Buffer.byteLength(chunk, "utf8"), 0) / 1e6;
 
-  const recognizers = allRecognizers();
-  const detector = createDetector(recognizers, {});
+  // The detector the gateway uses, every built-in recognizer on.
+  const detector = createSensitiveDataDetector();
+  const recognizers = detector.recognizers;
   const scan = (text: string) => detector.scan(text);
 
   progress.status("warming up…");
@@ -299,22 +300,11 @@ export function formatReport(report: PiiThroughputReport): string {
   return lines.join("\n");
 }
 
-async function main(): Promise<void> {
-  const progress = createProgress();
-  try {
+if (import.meta.main) {
+  await runScript("bench:pii", (progress) => {
     const options = parseOptions(process.argv.slice(2));
     const report = runPiiThroughput(options, progress);
-    process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
-  } catch (error) {
-    progress.clear();
-    if (error instanceof CommanderError) {
-      // Commander has printed the usage error or the help already.
-      process.exitCode = error.exitCode;
-      return;
-    }
-    process.stderr.write(`bench:pii failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 1;
-  }
+    return options.json ? JSON.stringify(report, null, 2) : formatReport(report);
+  });
 }
 
-if (import.meta.main) await main();

@@ -3,6 +3,8 @@
  * elsewhere (CI logs, pipes) every message is a plain line. Always stderr, so `--json` keeps
  * stdout machine-readable.
  */
+import { CommanderError } from "commander";
+
 export interface Progress {
   /** A permanent line. */
   line(message: string): void;
@@ -56,4 +58,24 @@ export function stopOnSignals(progress: Progress, endProcesses: () => void): voi
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   process.once("exit", endProcesses);
+}
+
+/**
+ * The `main` of a benchmark or evaluation script: runs `body` (which parses its own flags and
+ * returns the text to print), prints it, and turns failures into an exit code — a usage error
+ * commander already printed keeps commander's code, anything else is reported as `<name> failed`.
+ */
+export async function runScript(name: string, body: (progress: Progress) => string | Promise<string>): Promise<void> {
+  const progress = createProgress();
+  try {
+    process.stdout.write(`${await body(progress)}\n`);
+  } catch (error) {
+    progress.clear();
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode;
+      return;
+    }
+    process.stderr.write(`${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  }
 }

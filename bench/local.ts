@@ -9,10 +9,13 @@
  * Prints a table (or `--json`) with the ratios this benchmark is judged by.
  */
 import { existsSync, rmSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
+import { processEnvironment } from "../src/config/env.ts";
+import { loadConfig } from "../src/config/load.ts";
+import { localBenchFile } from "../src/core/usage/tco.ts";
 import { measureReadBandwidth, type BandwidthResult } from "./bandwidth.ts";
 import { DirectPath } from "./direct-path.ts";
 import { HttpPath, measureConcurrentStreams, type ConcurrencyMeasurement } from "./http-path.ts";
@@ -598,6 +601,24 @@ export function formatReport(result: LocalBenchResult): string {
   return lines.join("\n");
 }
 
+/**
+ * Keeps the result as `<dataDir>/bench/local-latest.json` (dataDir as `hearth serve` resolves it),
+ * stamped with the time, for `hearth tco` to take its throughput from. Failing to save is reported
+ * on stderr but does not fail the benchmark.
+ */
+async function saveLatestResult(result: LocalBenchResult): Promise<void> {
+  try {
+    const file = localBenchFile(loadConfig({}, processEnvironment()).config.dataDir);
+    await mkdir(dirname(file), { recursive: true });
+    const partial = `${file}.${process.pid}.tmp`;
+    await writeFile(partial, `${JSON.stringify({ measuredAt: new Date().toISOString(), ...result }, null, 2)}\n`);
+    await rename(partial, file);
+    process.stderr.write(`bench:local: result saved to ${file} (used by \`hearth tco\`)\n`);
+  } catch (error) {
+    process.stderr.write(`bench:local: result not saved for \`hearth tco\`: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const progress = createProgress();
@@ -608,6 +629,7 @@ async function main(): Promise<void> {
   try {
     const result = await runLocalBench(options, progress);
     process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : `\n${formatReport(result)}\n`);
+    await saveLatestResult(result);
   } catch (error) {
     progress.clear();
     process.stderr.write(`bench:local failed: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -7,7 +8,7 @@ import { createAnthropicProvider } from "./providers/anthropic/index.ts";
 import { createGeminiProvider } from "./providers/gemini/index.ts";
 import { createOpenAIProvider } from "./providers/openai/index.ts";
 import { createGateway, type CatalogEntry, type Gateway, type ModelCatalog } from "./core/gateway.ts";
-import type { Logger } from "./core/logger.ts";
+import { silentLogger, type Logger } from "./core/logger.ts";
 import { findPulledModel, resolveHfTarget } from "./core/models/pull.ts";
 import { createApp } from "./http/app.ts";
 import { createSensitiveDataDetector } from "./core/guardrails/index.ts";
@@ -24,6 +25,25 @@ import type { LocalLlamaProvider } from "./providers/local-llama/index.ts";
 import type { RemoteProvider } from "./providers/shared/options.ts";
 import { openSqliteStorage, type Storage } from "./storage/index.ts";
 import type { HearthApp } from "./http/kit.ts";
+import { HearthError } from "./spec/errors.ts";
+import { createAccounting, type Accounting, type AuditSink, type LimitGate, type Pricing } from "./core/accounting.ts";
+import { createKeyService, type KeyService, type StaticKey } from "./core/keys/service.ts";
+import type { KeyLimits } from "./core/keys/types.ts";
+import { createLimiter } from "./core/limits/limiter.ts";
+import { createMemoryCounterStore } from "./core/limits/memory-counters.ts";
+import type { CounterStore, LimitSubject } from "./core/limits/types.ts";
+import { createLocalCostModel } from "./core/usage/local-cost.ts";
+import { createPriceBook } from "./core/usage/prices.ts";
+import { mountAdminRoutes, type AdminAuditor } from "./http/routes/admin.ts";
+import { createRoutingState } from "./core/routing/execute.ts";
+import { createAuditLog, createAuditSigner, generateAuditKeyPair, type AuditLog, type AuditStore } from "./core/audit/index.ts";
+import { redactForLog } from "./core/guardrails/redaction.ts";
+import { openSqliteAuditStore } from "./storage/sqlite/audit.ts";
+import { openPostgresAuditStore } from "./storage/postgres/audit.ts";
+import { openPostgresAccountingStorage } from "./storage/postgres/open.ts";
+import { createRedisCounterStore } from "./storage/redis/counters.ts";
+import { startBreakerSync, type BreakerSync } from "./storage/redis/breakers.ts";
+import { connectRedis, type RedisConnection } from "./storage/redis/open.ts";
 
 export const version = "0.1.0";
 
@@ -35,6 +55,10 @@ export interface Composition {
   app: HearthApp;
   gateway: Gateway;
   storage: Storage;
+  keys: KeyService;
+  accounting: Accounting;
+  /** This process's audit writer; undefined when the audit log is off. */
+  auditLog: AuditLog | undefined;
   /** Stops model work and flushes storage; call once. */
   close(): Promise<void>;
 }
@@ -82,15 +106,236 @@ function createRemoteProvider(provider: ProviderConfig): RemoteProvider {
   }
 }
 
+/**
+ * The Ed25519 key that signs audit checkpoints: `audit.signingKey` (PEM text or a PEM file), or
+ * one generated on first start into `<dataDir>/audit/signing-key.pem` (mode 0600) with its public
+ * key beside it. Replicas sharing one database must share the key (set it in config).
+ */
+export function auditSigningKey(config: Config): { privateKeyPem: string; publicKeyPem: string; source: string } {
+  const configured = config.audit.signingKey;
+  if (configured !== undefined) {
+    const pem = configured.includes("-----BEGIN") ? configured : fs.readFileSync(configured, "utf8");
+    const source = configured.includes("-----BEGIN") ? "audit.signingKey" : configured;
+    const signer = createAuditSigner(pem);
+    return { privateKeyPem: pem, publicKeyPem: signer.publicKeyPem, source };
+  }
+  const directory = path.join(config.dataDir, "audit");
+  const privateFile = path.join(directory, "signing-key.pem");
+  const publicFile = path.join(directory, "public-key.pem");
+  if (!fs.existsSync(privateFile)) {
+    fs.mkdirSync(directory, { recursive: true, mode: 0o700 });
+    const pair = generateAuditKeyPair();
+    fs.writeFileSync(privateFile, pair.privateKeyPem, { mode: 0o600, flag: "wx" });
+    fs.writeFileSync(publicFile, pair.publicKeyPem);
+  }
+  const privateKeyPem = fs.readFileSync(privateFile, "utf8");
+  const publicKeyPem = createAuditSigner(privateKeyPem).publicKeyPem;
+  return { privateKeyPem, publicKeyPem, source: privateFile };
+}
+
+/** Opens the audit store for the configured storage (the SQLite file, on its own connection). */
+export async function openAuditStore(config: Config): Promise<AuditStore> {
+  if (config.storage.postgres !== undefined) return openPostgresAuditStore({ connectionString: config.storage.postgres, schema: config.storage.postgresSchema });
+  return openSqliteAuditStore(path.join(config.dataDir, "hearth.db"));
+}
+
+/** Opens this process's audit writer (a new chain) on `store`. */
+export async function openAuditLog(config: Config, store: AuditStore, logger: Logger): Promise<AuditLog> {
+  const key = auditSigningKey(config);
+  const encryptionKey = config.audit.encryptionKey === undefined ? undefined : Buffer.from(config.audit.encryptionKey, "base64");
+  const bodies = config.audit.bodies;
+  let redact: ((text: string) => string) | undefined;
+  if (bodies === "redacted") {
+    const detector = createSensitiveDataDetector({ minimumConfidence: config.policy?.minimumConfidence, disable: config.policy?.disable });
+    redact = (text) => redactForLog(text, detector.scan(text));
+  }
+  return createAuditLog({
+    store,
+    signer: createAuditSigner(key.privateKeyPem),
+    durability: config.audit.durability,
+    checkpointIntervalMs: config.audit.checkpointInterval,
+    bodies: { mode: bodies, encryptionKey, redact },
+    onError: (error) => logger.error("audit log", { error: String(error) }),
+  });
+}
+
+/** Config keys (client and admin) as the key service takes them. */
+function staticKeysOf(config: Config): StaticKey[] {
+  const clients: StaticKey[] = config.server.apiKeys.map((entry) => ({
+    key: entry.key,
+    name: entry.name,
+    team: entry.team,
+    role: "user",
+    models: entry.models,
+    localities: entry.localities,
+    limits: { rpm: entry.rpm, tpm: entry.tpm, budgetDay: entry.budget?.day, budgetMonth: entry.budget?.month },
+  }));
+  const admins: StaticKey[] = config.server.adminKeys.map((key) => ({ key, name: "admin", role: "admin" }));
+  return [...clients, ...admins];
+}
+
+/**
+ * Prices every request in USD: closed and self-hosted models from the price book (bundled table
+ * plus `costs.prices`), in-process models from the local cost model (`costs.local`) by the time
+ * they kept the engine busy. A model with no price is recorded at 0 and counted as unpriced.
+ */
+function createPricing(config: Config): Pricing {
+  const book = createPriceBook({ overrides: config.costs.prices });
+  const settings = config.costs.local;
+  const local = settings === undefined ? undefined : createLocalCostModel({ ...settings, hardwareCost: settings.hardwareCost, amortisationMonths: settings.hardwareCost === undefined ? undefined : settings.amortisationMonths });
+  // Reservations for local requests assume this speed (tokens/s) until the real latency settles them.
+  const assumedThroughput = { promptTokensPerSecond: 100, decodeTokensPerSecond: 10 };
+  const names = new Map<string, string[]>();
+  return {
+    costOf(target, usage) {
+      if (target.entry.info.locality === "in-process") {
+        if (local === undefined) return { costUsd: 0, priced: false };
+        const costUsd = usage.latencyMs > 0 ? local.costOfRequest({ busySeconds: usage.latencyMs / 1000 }) : local.costOfTokens(usage, assumedThroughput);
+        return { costUsd, priced: true };
+      }
+      let candidates = names.get(target.key);
+      if (candidates === undefined) {
+        candidates = [target.entry.info.name, target.entry.upstreamModel ?? target.entry.info.name];
+        names.set(target.key, candidates);
+      }
+      for (const name of candidates) {
+        const costUsd = book.costOf(name, usage);
+        if (costUsd !== undefined) return { costUsd, priced: true };
+      }
+      return { costUsd: 0, priced: false };
+    },
+  };
+}
+
+/** The limits engine behind the gateway's `admit`: a key's own limits and its team's. */
+function createLimitGate(config: Config, counters: CounterStore, storage: Storage, logger: Logger): LimitGate | undefined {
+  const teams = new Map(config.teams.map((team) => [team.name, team]));
+  const usage = storage.usage;
+  const limiter = createLimiter({
+    counters,
+    spentSoFar: usage === undefined ? undefined : (subject, period) => usage.spent(subject.kind === "key" ? { key: subject.id } : { team: subject.id }, period.start),
+    logger,
+  });
+  const hasLimits = (limits: KeyLimits | undefined): boolean =>
+    limits !== undefined && (limits.rpm !== undefined || limits.tpm !== undefined || limits.budgetDay !== undefined || limits.budgetMonth !== undefined);
+  return {
+    async reserve({ caller, estimatedTokens, estimatedCostUsd }) {
+      if (caller === undefined) return undefined;
+      const subjects: LimitSubject[] = [];
+      // Counters are named by the key's name: usage (what budgets are seeded from) records names.
+      if (hasLimits(caller.limits)) {
+        const limits = caller.limits as KeyLimits;
+        subjects.push({ kind: "key", id: caller.key, rpm: limits.rpm, tpm: limits.tpm, budget: { day: limits.budgetDay, month: limits.budgetMonth } });
+      }
+      const team = caller.team === undefined ? undefined : teams.get(caller.team);
+      if (team !== undefined) subjects.push({ kind: "team", id: team.name, rpm: team.rpm, tpm: team.tpm, budget: team.budget });
+      if (subjects.length === 0) return undefined;
+      const admitted = await limiter.admit({ subjects, estimatedTokens, estimatedCostUsd });
+      if (!admitted.ok) throw new HearthError(admitted.code, admitted.message, { retryAfterSeconds: admitted.retryAfterSeconds });
+      const reservation = admitted.reservation;
+      return {
+        settle: (actual) => void limiter.settle(reservation, { actualTokens: actual.tokens, actualCostUsd: actual.costUsd }),
+        release: () => void limiter.release(reservation),
+      };
+    },
+  };
+}
+
 function memoryBudget(config: Config): number {
   return config.engine.memoryBudget === "auto" ? Math.floor(os.totalmem() * 0.75) : config.engine.memoryBudget;
+}
+
+/**
+ * Opens the configured storage: the SQLite file in dataDir (default), `":memory:"` for commands
+ * that must not touch the data dir.
+ */
+export async function openStorage(config: Config, options: { storage?: "file" | "memory" } = {}): Promise<Storage> {
+  if (options.storage !== "memory") fs.mkdirSync(config.dataDir, { recursive: true });
+  const local = await openSqliteStorage(options.storage === "memory" ? ":memory:" : path.join(config.dataDir, "hearth.db"));
+  const postgres = config.storage.postgres;
+  if (postgres === undefined || options.storage === "memory") return local;
+  // Shared state in PostgreSQL: keys, usage and reviews (and the audit log, on its own pool); the
+  // request log (per-replica telemetry) stays in the local SQLite file.
+  let shared;
+  try {
+    shared = await openPostgresAccountingStorage({ connectionString: postgres, schema: config.storage.postgresSchema });
+  } catch (error) {
+    await local.close();
+    throw error;
+  }
+  return {
+    requestLog: local.requestLog,
+    keys: shared.keys,
+    usage: shared.usage,
+    reviews: shared.reviews,
+    async close() {
+      try {
+        await shared.close();
+      } finally {
+        await local.close();
+      }
+    },
+  };
+}
+
+/**
+ * For CLI commands that administer in-process (keys, usage, audit): the storage and the key
+ * service on it, and an auditor for the command's own administrative action.
+ */
+export async function openAdministration(config: Config, logger: Logger = silentLogger) {
+  const storage = await openStorage(config);
+  const keys = createKeyService({ store: storage.keys, staticKeys: staticKeysOf(config) });
+  let audit: { store: AuditStore; log: AuditLog } | undefined;
+  return {
+    storage,
+    keys,
+    /** Records an administrative action done from the command line (actor: the local OS user), durably. */
+    async audit(action: string, subject: string | null, status: number): Promise<void> {
+      if (!config.audit.enabled) return;
+      if (audit === undefined) {
+        const store = await openAuditStore(config);
+        audit = { store, log: await openAuditLog({ ...config, audit: { ...config.audit, durability: "strict", bodies: "off" } }, store, logger) };
+      }
+      await audit.log.append({
+        time: Date.now(),
+        requestId: `cli-${randomUUID()}`,
+        kind: "admin",
+        action,
+        dialect: "hearth",
+        key: `cli:${os.userInfo().username}`,
+        team: null,
+        model: "",
+        route: null,
+        provider: "",
+        target: "",
+        locality: null,
+        policyRule: null,
+        policyAction: null,
+        dataClasses: {},
+        inputTokens: 0,
+        outputTokens: 0,
+        costUsd: 0,
+        latencyMs: 0,
+        status,
+        errorCode: status >= 400 ? String(status) : null,
+        subject,
+      });
+    },
+    async close() {
+      try {
+        await audit?.log.close();
+        await audit?.store.close();
+      } finally {
+        await storage.close();
+      }
+    },
+  };
 }
 
 /** The only place that wires concrete pieces together from a validated config. */
 export async function compose(config: Config, logger: Logger, options: { storage?: "file" | "memory" } = {}): Promise<Composition> {
   // In memory: commands that only evaluate (policy explain/test) and must not touch the data dir.
-  if (options.storage !== "memory") fs.mkdirSync(config.dataDir, { recursive: true });
-  const storage = await openSqliteStorage(options.storage === "memory" ? ":memory:" : path.join(config.dataDir, "hearth.db"));
+  const storage = await openStorage(config, options);
   const reviews = storage.reviews === undefined ? undefined : createReviewService({ store: storage.reviews, ttlMs: config.policy?.review.timeout });
   const models = await resolveModelFiles(config, logger);
   const threads = config.engine.threads === "auto" ? os.availableParallelism() : config.engine.threads;
@@ -177,15 +422,73 @@ export async function compose(config: Config, logger: Logger, options: { storage
   const catalog: ModelCatalog = createCatalog(entries, routes, (entry) => plainRouting.get(entry) ?? { retries: 0, timeouts: {} });
 
   const guard = config.policy === undefined && config.safety === undefined ? undefined : createPolicyGuard(config, catalog, reviews, logger);
-  const gateway = createGateway({ catalog, requestLog: storage.requestLog, guard });
+  const keys = createKeyService({ store: storage.keys, staticKeys: staticKeysOf(config) });
+  // Shared state across replicas when Redis is configured: limit counters and circuit breakers.
+  const routing = createRoutingState();
+  let redis: RedisConnection | undefined;
+  let breakerSync: BreakerSync | undefined;
+  let counters: CounterStore = createMemoryCounterStore();
+  if (config.storage.redis !== undefined) {
+    redis = await connectRedis(config.storage.redis, { onError: (error) => logger.warn("Redis unreachable; limits use their fail modes", { error: String(error) }) });
+    counters = createRedisCounterStore({ client: redis.client, prefix: config.storage.redisPrefix });
+    breakerSync = await startBreakerSync(routing.breakers, { client: redis.client, subscriber: redis.subscriber, prefix: config.storage.redisPrefix, logger });
+  }
+  // The audit log: its own connection and this process's own chain (ADR 0009).
+  let auditStore: AuditStore | undefined;
+  let auditLog: AuditLog | undefined;
+  if (config.audit.enabled && options.storage !== "memory") {
+    auditStore = await openAuditStore(config);
+    auditLog = await openAuditLog(config, auditStore, logger);
+  }
+  const audit: AuditSink | undefined =
+    auditLog === undefined ? undefined : { append: (record) => (auditLog as AuditLog).append(record), durability: auditLog.durability, wantsBodies: config.audit.bodies !== "off" };
+  const accounting = createAccounting({
+    usage: config.usage.enabled ? storage.usage : undefined,
+    audit,
+    limits: createLimitGate(config, counters, storage, logger),
+    pricing: createPricing(config),
+    teams: new Map(config.teams.map((team) => [team.name, { rpm: team.rpm, tpm: team.tpm, budgetDay: team.budget?.day, budgetMonth: team.budget?.month }])),
+    onAuditError: (error) => logger.error("audit append failed", { error: String(error) }),
+  });
+  const gateway = createGateway({ catalog, requestLog: storage.requestLog, guard, accounting, routing });
+  const auditAdmin: AdminAuditor = async ({ action, subject, context, status }) => {
+    if (audit === undefined) return;
+    const caller = context.get("caller");
+    await audit.append({
+      time: Date.now(),
+      requestId: context.get("requestId"),
+      kind: "admin",
+      action,
+      dialect: "hearth",
+      key: caller?.key ?? null,
+      team: caller?.team ?? null,
+      model: "",
+      route: null,
+      provider: "",
+      target: "",
+      locality: null,
+      policyRule: null,
+      policyAction: null,
+      dataClasses: {},
+      inputTokens: 0,
+      outputTokens: 0,
+      costUsd: 0,
+      latencyMs: 0,
+      status,
+      errorCode: status >= 400 ? String(status) : null,
+      subject,
+    });
+  };
   const app = createApp({
     gateway,
     logger,
     version,
     maxBodyBytes: config.server.maxBodyBytes,
     requestTimeoutMs: config.server.requestTimeout,
-    apiKeys: config.server.apiKeys,
+    keys,
     reviews,
+    auditAdmin,
+    mountAdmin: (target) => mountAdminRoutes(target, { keys, usage: storage.usage, audit: auditAdmin, auditQuery: auditLog === undefined ? undefined : (filter) => (auditLog as AuditLog).query(filter) }),
   });
 
   return {
@@ -193,10 +496,18 @@ export async function compose(config: Config, logger: Logger, options: { storage
     app,
     gateway,
     storage,
+    keys,
+    accounting,
+    auditLog,
     async close() {
       await Promise.all([...remote.values()].map((item) => item.provider.close()));
       await local?.close();
       reviews?.close();
+      await breakerSync?.stop();
+      await redis?.close();
+      // The final checkpoint closes this process's chain.
+      await auditLog?.close();
+      await auditStore?.close();
       await storage.close();
     },
   };

@@ -36,9 +36,93 @@ const keySecret = z.string().min(16, "API keys must be at least 16 characters");
  * budgets) match on. A bare key is named `key-<first 8 hex digits of its SHA-256>`, so logs and
  * explanations can refer to it without showing it.
  */
+const localityName = z.enum(["in-process", "self-hosted", "third-party"]);
+
+/** Money per UTC day and month, in USD. */
+const budgetSchema = z.strictObject({ day: z.number().positive().optional(), month: z.number().positive().optional() });
+
+/** What a key or a team may spend and how fast (absent = no limit). */
+const limitFields = {
+  /** Requests per minute. */
+  rpm: positiveInt.optional(),
+  /** Tokens (input + output) per minute. */
+  tpm: positiveInt.optional(),
+  budget: budgetSchema.optional(),
+};
+
 const apiKeySchema = z
-  .union([keySecret.transform((key) => ({ key, name: undefined as string | undefined, team: undefined as string | undefined })), z.strictObject({ key: keySecret, name: z.string().min(1).optional(), team: z.string().min(1).optional() })])
-  .transform((entry) => ({ key: entry.key, name: entry.name ?? `key-${createHash("sha256").update(entry.key).digest("hex").slice(0, 8)}`, team: entry.team }));
+  .union([
+    keySecret.transform((key) => ({ key })),
+    z.strictObject({
+      key: keySecret,
+      name: z.string().min(1).optional(),
+      team: z.string().min(1).optional(),
+      /** Public model or route names the key may use (`*` at the end matches a prefix). */
+      models: z.array(z.string().min(1)).min(1).optional(),
+      /** Where the key's requests may be served. */
+      localities: z.array(localityName).min(1).optional(),
+      ...limitFields,
+    }),
+  ])
+  .transform((entry: { key: string; name?: string | undefined; team?: string | undefined; models?: string[] | undefined; localities?: Array<z.infer<typeof localityName>> | undefined; rpm?: number | undefined; tpm?: number | undefined; budget?: { day?: number | undefined; month?: number | undefined } | undefined }) => ({
+    key: entry.key,
+    name: entry.name ?? `key-${createHash("sha256").update(entry.key).digest("hex").slice(0, 8)}`,
+    team: entry.team,
+    models: entry.models,
+    localities: entry.localities,
+    rpm: entry.rpm,
+    tpm: entry.tpm,
+    budget: entry.budget,
+  }));
+
+/** A team's shared limits: every key of the team counts against them together. */
+const teamSchema = z.strictObject({ name: z.string().min(1), ...limitFields });
+
+/** The price of a model, USD per million tokens; overrides the bundled table. */
+const priceSchema = z.strictObject({
+  /** Public model name, upstream model name, or a prefix ending in `*`. */
+  model: z.string().min(1),
+  input: z.number().min(0),
+  output: z.number().min(0),
+  cachedInput: z.number().min(0).optional(),
+});
+
+/** What running local models costs, so local requests are priced in the same currency. */
+const localCostSchema = z.strictObject({
+  /** Rented hardware: USD per hour. Or give `hardwareCost` and `amortisationMonths`. */
+  hourlyRate: z.number().min(0).optional(),
+  hardwareCost: z.number().min(0).optional(),
+  amortisationMonths: z.number().positive().default(36),
+  powerWatts: z.number().min(0).default(0),
+  electricityPerKwh: z.number().min(0).default(0),
+  /** Share of the hours the machine does useful work (amortisation is spread over busy time). */
+  utilisation: z.number().gt(0).max(1).default(0.5),
+});
+
+const auditSchema = z.strictObject({
+  /** Every request and admin action appends an entry (default on). */
+  enabled: z.boolean().default(true),
+  /** strict: an answer is released only once its entry is durable; fast: entries are batched. */
+  durability: z.enum(["strict", "fast"]).default("fast"),
+  /** Request and response bodies in entries: off, SHA-256 digests, redacted (encrypted) or full (encrypted). */
+  bodies: z.enum(["off", "hash", "redacted", "full"]).default("off"),
+  /** 32-byte key, base64, for encrypting stored bodies (`redacted`, `full`). */
+  encryptionKey: z.string().optional(),
+  /** Ed25519 private key (PEM text or a path to a PEM file) signing checkpoints; default: generated once in dataDir. */
+  signingKey: z.string().optional(),
+  checkpointInterval: duration.default(60_000),
+});
+
+const storageSchema = z.strictObject({
+  /** PostgreSQL connection string (postgres://…): audit, usage, keys and reviews live there instead of the SQLite file. */
+  postgres: z.string().min(1).optional(),
+  /** Schema inside the PostgreSQL database (default public). */
+  postgresSchema: z.string().regex(/^[a-z_][a-z0-9_]*$/).optional(),
+  /** Redis URL (redis://…): rate-limit and budget counters and circuit breakers shared across replicas. */
+  redis: z.string().min(1).optional(),
+  /** Prefix of every Redis key (default `hearth:`). */
+  redisPrefix: z.string().min(1).default("hearth:"),
+});
 
 const dataClassName = z.string().regex(/^[a-z][a-z0-9_]*$/, "a data type (email, iban...), a category (pii, secret, dictionary, name) or a dictionary type, in snake_case");
 
@@ -298,6 +382,8 @@ export const configSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).default(8411),
       /** Bearer keys accepted from clients. Required when binding beyond loopback. */
       apiKeys: z.array(apiKeySchema).default([]),
+      /** Keys for administration: managing keys, everyone's usage, the audit log, review decisions (they may call models too). */
+      adminKeys: z.array(keySecret).default([]),
       maxBodyBytes: bytes.default(8_000_000),
       /** Longest a single request may run, first byte to last. */
       requestTimeout: duration.default(600_000),
@@ -325,6 +411,17 @@ export const configSchema = z.strictObject({
   routes: z.array(routeSchema).default([]),
   policy: policySchema.optional(),
   safety: safetySchema.optional(),
+  teams: z.array(teamSchema).default([]),
+  costs: z
+    .strictObject({
+      prices: z.array(priceSchema).default([]),
+      local: localCostSchema.optional(),
+    })
+    .prefault({}),
+  audit: auditSchema.prefault({}),
+  /** Usage and cost roll-ups per key, team, model, locality and day (default on; budgets need them). */
+  usage: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+  storage: storageSchema.prefault({}),
 });
 
 export type Config = z.output<typeof configSchema>;

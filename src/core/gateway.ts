@@ -10,6 +10,8 @@ import type {
   StreamPart,
   Usage,
 } from "../spec/model.ts";
+import type { Accounting, PolicyOutcome, Reservation } from "./accounting.ts";
+import type { Caller } from "./keys/service.ts";
 import type { Guard, GuardedRequest, RequestKind } from "./policy/guard.ts";
 import type { RequestLogSink } from "./request-log.ts";
 import { createRoutingState, runRouted, type AttemptRecord, type RoutePolicy, type RoutingState } from "./routing/execute.ts";
@@ -71,11 +73,7 @@ export type Endpoint =
   | "gemini.embed_content"
   | "policy.explain";
 
-/** Who sent a request: the client key's name (never the key) and team. */
-export interface Caller {
-  key: string;
-  team?: string | undefined;
-}
+export type { Caller };
 
 export interface RequestContext {
   requestId: string;
@@ -91,6 +89,8 @@ export interface RequestContext {
   startedAt: number;
   /** Epoch ms when the request arrived. */
   receivedAt: number;
+  /** What the policy decided, set by the guard as it decides (for the audit entry). */
+  policyOutcome?: PolicyOutcome | undefined;
 }
 
 export interface GatewayDependencies {
@@ -102,6 +102,8 @@ export interface GatewayDependencies {
   now?: () => number;
   /** Policy enforcement (sensitive data, routing restrictions, review); none = everything allowed. */
   guard?: Guard | undefined;
+  /** Key permissions, limits, usage and audit; none = nothing accounted beyond the request log. */
+  accounting?: Accounting | undefined;
 }
 
 /** A started generation: the first part is already known, so request errors surfaced before any byte was sent. */
@@ -128,7 +130,8 @@ function statusOf(error: HearthError, signal: AbortSignal): number {
  */
 export function createGateway(dependencies: GatewayDependencies) {
   const now = dependencies.now ?? (() => performance.now());
-  const { catalog, requestLog, guard } = dependencies;
+  const { catalog, requestLog, guard, accounting } = dependencies;
+  const keepBodies = accounting?.wantsBodies === true;
   const routing = dependencies.routing ?? createRoutingState();
 
   function resolve(name: string, capability: keyof ModelInfo["capabilities"]): { route: ResolvedRoute; targets: RouteTarget[] } {
@@ -153,10 +156,18 @@ export function createGateway(dependencies: GatewayDependencies) {
     route?: ResolvedRoute | undefined;
     target?: RouteTarget | undefined;
     attempts?: number | undefined;
+    reservation?: Reservation | undefined;
+    /** Only collected when the audit log keeps bodies. */
+    bodies?: { request?: string | undefined; response?: string | undefined } | undefined;
   }
 
-  function log(context: RequestContext, model: string, outcome: Outcome): void {
+  /**
+   * Accounts for a finished request: the request log, then usage, limits and audit. Returns a
+   * promise only when the audit log is strict: the answer must not be released before it resolves.
+   */
+  function log(context: RequestContext, model: string, outcome: Outcome): Promise<void> | undefined {
     const finishedAt = now();
+    const latencyMs = Math.round((finishedAt - context.startedAt) * 1000) / 1000;
     requestLog.append({
       time: context.receivedAt,
       requestId: context.requestId,
@@ -168,12 +179,62 @@ export function createGateway(dependencies: GatewayDependencies) {
       errorCode: outcome.errorCode,
       inputTokens: outcome.usage?.inputTokens ?? 0,
       outputTokens: outcome.usage?.outputTokens ?? 0,
-      latencyMs: Math.round((finishedAt - context.startedAt) * 1000) / 1000,
+      latencyMs,
       timeToFirstTokenMs: outcome.firstTokenAt === undefined ? null : Math.round((outcome.firstTokenAt - context.startedAt) * 1000) / 1000,
       route: outcome.route?.isRoute === true ? outcome.route.name : null,
       target: outcome.target?.key ?? "",
       attempts: outcome.attempts ?? (outcome.target === undefined ? 0 : 1),
     });
+    if (accounting === undefined) return undefined;
+    return accounting.record(
+      {
+        time: context.receivedAt,
+        requestId: context.requestId,
+        endpoint: context.endpoint,
+        caller: context.caller,
+        model,
+        route: outcome.route?.isRoute === true ? outcome.route.name : null,
+        target: outcome.target,
+        status: outcome.status,
+        errorCode: outcome.errorCode,
+        inputTokens: outcome.usage?.inputTokens ?? 0,
+        outputTokens: outcome.usage?.outputTokens ?? 0,
+        latencyMs,
+        policy: context.policyOutcome,
+        bodies: outcome.bodies,
+      },
+      outcome.reservation,
+    );
+  }
+
+  /** Logs a failure; in strict audit mode waits for the entry (a failed append is only reported: the request failed anyway). */
+  async function logFailure(context: RequestContext, model: string, outcome: Outcome): Promise<void> {
+    const pending = log(context, model, outcome);
+    if (pending !== undefined) await pending.catch(() => undefined);
+  }
+
+  /** Waits for a strict audit entry; a failed append fails the request, since it could not be proven. */
+  async function durable(pending: Promise<void> | undefined): Promise<void> {
+    if (pending === undefined) return;
+    try {
+      await pending;
+    } catch (error) {
+      throw new HearthError("internal", "The audit log could not record this request, so its answer is withheld.", { cause: error });
+    }
+  }
+
+  /** Key permissions and limits for a resolved request; refusals are logged and thrown. */
+  async function admitted(context: RequestContext, model: string, route: ResolvedRoute, targets: RouteTarget[], request: unknown, maxOutputTokens: number | undefined) {
+    if (accounting === undefined) return { targets, reservation: undefined };
+    try {
+      // About four characters per token; the settle step replaces the estimate with the real count.
+      const inputTokens = (): number => Math.ceil(JSON.stringify(request).length / 4);
+      return await accounting.admit(context.caller, model, targets, { inputTokens, maxOutputTokens });
+    } catch (error) {
+      const failure = toHearthError(error);
+      await logFailure(context, model, { status: statusOf(failure, context.signal), errorCode: failure.code, route });
+      throw failure;
+    }
   }
 
   function resolveLogged(name: string, capability: keyof ModelInfo["capabilities"], context: RequestContext) {
@@ -188,7 +249,7 @@ export function createGateway(dependencies: GatewayDependencies) {
   /** Records a request that failed before reaching a model (bad JSON, validation, unknown model). */
   function recordFailure(context: RequestContext, model: string, error: unknown): void {
     const failure = toHearthError(error);
-    log(context, model, { status: statusOf(failure, context.signal), errorCode: failure.code });
+    void logFailure(context, model, { status: statusOf(failure, context.signal), errorCode: failure.code });
   }
 
   /** The request's own settings win; the model's configured defaults fill the gaps. */
@@ -286,6 +347,7 @@ export function createGateway(dependencies: GatewayDependencies) {
     context: RequestContext,
     route: ResolvedRoute,
     targets: RouteTarget[],
+    reservation: Reservation | undefined,
   ): Promise<Screened<Request> | undefined> {
     // No policy: nothing to prepare, and nothing allocated per request for it.
     if (guard === undefined) return undefined;
@@ -305,7 +367,7 @@ export function createGateway(dependencies: GatewayDependencies) {
       };
     } catch (error) {
       const failure = toHearthError(error);
-      log(context, request.model, { status: statusOf(failure, context.signal), errorCode: failure.code, route });
+      await logFailure(context, request.model, { status: statusOf(failure, context.signal), errorCode: failure.code, route, reservation });
       throw failure;
     }
   }
@@ -319,8 +381,10 @@ export function createGateway(dependencies: GatewayDependencies) {
     const name = request.model;
     const resolved = resolveLogged(name, kind, context);
     const { route } = resolved;
-    const screened = await screen(kind, request, context, route, resolved.targets);
-    const targets = screened?.targets ?? resolved.targets;
+    const admission = await admitted(context, name, route, resolved.targets, request, request.maxTokens);
+    const { reservation } = admission;
+    const screened = await screen(kind, request, context, route, admission.targets, reservation);
+    const targets = screened?.targets ?? admission.targets;
     const call = (target: RouteTarget, signal: AbortSignal): AsyncIterable<StreamPart> => {
       if (screened === undefined) return invoke(target.entry, request, signal);
       const prepared = screened.prepare(target);
@@ -347,7 +411,7 @@ export function createGateway(dependencies: GatewayDependencies) {
       );
     } catch (error) {
       const failure = toHearthError(error);
-      log(context, name, { status: statusOf(failure, context.signal), errorCode: failure.code, route, target: lastTarget(targets, attempts), attempts: attempts.length });
+      await logFailure(context, name, { status: statusOf(failure, context.signal), errorCode: failure.code, route, target: lastTarget(targets, attempts), attempts: attempts.length, reservation });
       throw failure;
     }
     const { target, failures, settle } = routed;
@@ -364,15 +428,28 @@ export function createGateway(dependencies: GatewayDependencies) {
         let usage: Usage | undefined;
         let firstTokenAt: number | undefined;
         let finished = false;
+        let accounted = false;
         let failure: HearthError | undefined;
+        const answer: string[] | undefined = keepBodies ? [] : undefined;
+        const bodies = (): Outcome["bodies"] => (answer === undefined ? undefined : { request: JSON.stringify(request), response: answer.join("") });
         try {
           let current = first;
           while (current.done !== true) {
             const part = current.value;
             if (firstTokenAt === undefined && part.type !== "finish") firstTokenAt = now();
+            if (answer !== undefined) {
+              if (part.type === "text-delta") answer.push(part.text);
+              else if (part.type === "tool-call") answer.push(`\n[tool call ${part.toolCall.name} ${part.toolCall.arguments}]`);
+            }
             if (part.type === "finish") {
               usage = part.usage;
               finished = true;
+              // Accounted before the finish part goes out: in strict audit mode the client sees
+              // the end of its answer only once the audit entry is durable.
+              accounted = true;
+              release();
+              settle(undefined);
+              await durable(log(context, name, { status: 200, errorCode: null, usage, firstTokenAt, route, target, attempts: failures.length + 1, reservation, bodies: bodies() }));
             }
             yield part;
             current = await iterator.next();
@@ -386,12 +463,13 @@ export function createGateway(dependencies: GatewayDependencies) {
             // The consumer stopped early (client gone): tell the provider to stop too.
             await iterator.return?.();
           }
+          if (accounted) return;
           // The 200 header is already out; the status logged is what the client saw, 499 if it left.
           // A client that left may surface as any error the provider rethrows (e.g. Node's "premature close").
           const clientLeft = !finished && (failure === undefined || failure.code === "aborted" || (context.signal.aborted && failure.code !== "timeout"));
           release();
           settle(clientLeft ? new HearthError("aborted", "The client left.") : failure);
-          log(context, name, {
+          await logFailure(context, name, {
             status: clientLeft ? 499 : failure === undefined ? 200 : failure.status,
             errorCode: failure?.code ?? (clientLeft ? "aborted" : null),
             usage,
@@ -399,6 +477,8 @@ export function createGateway(dependencies: GatewayDependencies) {
             route,
             target,
             attempts: failures.length + 1,
+            reservation,
+            bodies: bodies(),
           });
         }
       },
@@ -417,11 +497,14 @@ export function createGateway(dependencies: GatewayDependencies) {
     const name = request.model;
     const resolved = resolveLogged(name, capability, context);
     const { route } = resolved;
-    const screened = await screen(kind, request, context, route, resolved.targets);
-    const targets = screened?.targets ?? resolved.targets;
+    const admission = await admitted(context, name, route, resolved.targets, request, 0);
+    const { reservation } = admission;
+    const screened = await screen(kind, request, context, route, admission.targets, reservation);
+    const targets = screened?.targets ?? admission.targets;
     const attempts: AttemptRecord[] = [];
+    let routed;
     try {
-      const routed = await runRouted(
+      routed = await runRouted(
         route.policy,
         targets,
         routing,
@@ -436,14 +519,15 @@ export function createGateway(dependencies: GatewayDependencies) {
         },
         attempts,
       );
-      routed.settle();
-      log(context, name, { status: 200, errorCode: null, usage: usageOf(routed.result), route, target: routed.target, attempts: routed.failures.length + 1 });
-      return { entry: routed.target.entry, route: route.isRoute ? route.name : undefined, result: routed.result, policy: screened?.policy };
     } catch (error) {
       const failure = toHearthError(error);
-      log(context, name, { status: statusOf(failure, context.signal), errorCode: failure.code, route, target: lastTarget(targets, attempts), attempts: attempts.length });
+      await logFailure(context, name, { status: statusOf(failure, context.signal), errorCode: failure.code, route, target: lastTarget(targets, attempts), attempts: attempts.length, reservation });
       throw failure;
     }
+    routed.settle();
+    const bodies = keepBodies ? { request: JSON.stringify(request), response: undefined } : undefined;
+    await durable(log(context, name, { status: 200, errorCode: null, usage: usageOf(routed.result), route, target: routed.target, attempts: routed.failures.length + 1, reservation, bodies }));
+    return { entry: routed.target.entry, route: route.isRoute ? route.name : undefined, result: routed.result, policy: screened?.policy };
   }
 
   return {

@@ -1,3 +1,4 @@
+import { createKeyService } from "../core/keys/service.ts";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createGateway, type CatalogEntry } from "../core/gateway.ts";
@@ -28,7 +29,7 @@ function harness(script: Script, options: { requestTimeoutMs?: number } = {}) {
     state: () => "loaded",
   };
   const gateway = createGateway({ catalog: createCatalog([entry]), requestLog: { append: (item) => log.push(item) } });
-  const app = createApp({ gateway, logger: silentLogger, version: "test", maxBodyBytes: 10_000, requestTimeoutMs: options.requestTimeoutMs ?? 60_000, apiKeys: [] });
+  const app = createApp({ gateway, logger: silentLogger, version: "test", maxBodyBytes: 10_000, requestTimeoutMs: options.requestTimeoutMs ?? 60_000, keys: createKeyService() });
   const post = (path: string, body: unknown) =>
     app.request(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   return { app, log, post };

@@ -1,6 +1,7 @@
-import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
-import type { Caller, Gateway } from "../core/gateway.ts";
+import type { Gateway } from "../core/gateway.ts";
+import type { KeyService } from "../core/keys/service.ts";
 import type { ReviewService } from "../core/review/service.ts";
 import type { Logger } from "../core/logger.ts";
 import { HearthError, toHearthError } from "../spec/errors.ts";
@@ -11,6 +12,7 @@ import { registerGeminiRoutes, useGeminiErrorFormat } from "./routes/gemini.ts";
 import { registerOpenAIRoutes } from "./routes/openai.ts";
 import { registerPolicyRoutes } from "./routes/policy.ts";
 import { mountReviewRoutes } from "./routes/reviews.ts";
+import { requireAdmin, type AdminAuditor } from "./routes/admin.ts";
 import { registerResponsesRoutes } from "./routes/responses.ts";
 
 export interface AppDependencies {
@@ -19,14 +21,14 @@ export interface AppDependencies {
   version: string;
   maxBodyBytes: number;
   requestTimeoutMs: number;
-  /** Client keys; empty means no authentication (only allowed on loopback, see serve). */
-  apiKeys: ReadonlyArray<{ key: string; name: string; team?: string | undefined }>;
+  /** Client and admin keys (config and database); none at all means no authentication (only allowed on loopback, see serve). */
+  keys: KeyService;
+  /** Admin routes (keys, usage, audit), mounted after authentication. */
+  mountAdmin?: ((app: HearthApp) => void) | undefined;
+  /** Records administrative actions (review decisions here; the admin routes record their own). */
+  auditAdmin?: AdminAuditor | undefined;
   /** The human-review queue; absent = no /v1/hearth/reviews routes. */
   reviews?: ReviewService | undefined;
-}
-
-function digest(text: string): Buffer {
-  return createHash("sha256").update(text).digest();
 }
 
 /** The client's key, however its SDK sends it: OpenAI (Bearer), Anthropic (x-api-key), Gemini (x-goog-api-key or ?key=). */
@@ -45,7 +47,7 @@ function bearerToken(request: Request): string | undefined {
 /** Builds the HTTP application; it holds no state of its own beyond what it is given. */
 export function createApp(dependencies: AppDependencies): HearthApp {
   const { gateway, logger } = dependencies;
-  const keys = dependencies.apiKeys.map((entry) => ({ digest: digest(entry.key), caller: { key: entry.name, team: entry.team } }));
+  const keys = dependencies.keys;
   const app = new Hono<Environment>();
   const kit = createRouteKit(dependencies);
 
@@ -61,19 +63,14 @@ export function createApp(dependencies: AppDependencies): HearthApp {
   useAnthropicErrorFormat(app);
   useGeminiErrorFormat(app);
 
-  if (keys.length > 0) {
-    app.use("/v1/*", authenticate);
-    app.use("/v1beta/*", authenticate);
-  }
+  app.use("/v1/*", authenticate);
+  app.use("/v1beta/*", authenticate);
 
   async function authenticate(context: HearthContext, next: Next): Promise<void> {
+    // No key anywhere (config or database): open, which serve allows only on loopback.
+    if (!(await keys.authRequired())) return next();
     const token = bearerToken(context.req.raw);
-    const presented = token === undefined ? undefined : digest(token);
-    // Every key is compared (no early exit), so timing does not tell which position matched.
-    let caller: Caller | undefined;
-    if (presented !== undefined) {
-      for (const key of keys) if (timingSafeEqual(key.digest, presented)) caller = key.caller;
-    }
+    const caller = token === undefined ? undefined : await keys.authenticate(token);
     if (caller === undefined) {
       throw new HearthError("unauthorized", token === undefined ? "Missing API key: send `Authorization: Bearer <key>`." : "Invalid API key.");
     }
@@ -101,7 +98,22 @@ export function createApp(dependencies: AppDependencies): HearthApp {
   registerAnthropicRoutes(app, kit);
   registerResponsesRoutes(app, kit);
   registerPolicyRoutes(app, kit);
-  if (dependencies.reviews !== undefined) mountReviewRoutes(app, { reviews: dependencies.reviews });
+  if (dependencies.reviews !== undefined) {
+    // Reviewers are administrators: a client key must not approve its own held request.
+    app.use("/v1/hearth/reviews", requireAdmin(keys));
+    app.use("/v1/hearth/reviews/*", requireAdmin(keys));
+    const auditAdmin = dependencies.auditAdmin;
+    if (auditAdmin !== undefined) {
+      for (const decision of ["approve", "deny"] as const) {
+        app.use(`/v1/hearth/reviews/:id/${decision}`, async (context, next) => {
+          await next();
+          if (context.req.method === "POST") await auditAdmin({ action: `reviews.${decision}`, subject: context.req.param("id") ?? null, context, status: context.res.status });
+        });
+      }
+    }
+    mountReviewRoutes(app, { reviews: dependencies.reviews });
+  }
+  dependencies.mountAdmin?.(app);
 
   for (const path of ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"]) {
     app.all(path, (context) => errorResponse(new HearthError("method_not_allowed", `Use POST for ${path}.`), context.get("requestId"), openAIErrorFormat));

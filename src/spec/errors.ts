@@ -13,6 +13,7 @@ export type ErrorCode =
   | "unauthorized"
   | "policy_blocked"
   | "review_denied"
+  | "forbidden"
   | "not_found"
   | "method_not_allowed"
   | "rate_limited"
@@ -39,6 +40,8 @@ export const errorTable: Readonly<Record<ErrorCode, CodeInfo>> = {
   unauthorized: { status: 401, type: "authentication_error" },
   policy_blocked: { status: 403, type: "permission_error" },
   review_denied: { status: 403, type: "permission_error" },
+  /** The key may not use this model, locality or admin operation. */
+  forbidden: { status: 403, type: "permission_error" },
   not_found: { status: 404, type: "not_found_error" },
   method_not_allowed: { status: 405, type: "invalid_request_error" },
   rate_limited: { status: 429, type: "rate_limit_error" },

@@ -90,12 +90,20 @@ export type {
   ReviewStore,
 } from "../core/review/types.ts";
 import type { ReviewStore } from "../core/review/types.ts";
+import type { KeyStore } from "../core/keys/types.ts";
+import type { UsageStore } from "../core/usage/types.ts";
+export type { ApiKeyRecord, KeyStore, NewApiKeyRecord } from "../core/keys/types.ts";
+export type { UsageQuery, UsageRecord, UsageRow, UsageStore } from "../core/usage/types.ts";
 
 /** Everything Hearth keeps, behind one handle that `compose.ts` opens once and closes on shutdown. */
 export interface Storage {
   requestLog: RequestLogStore;
   /** Held requests awaiting a human decision. Optional: an adapter may not offer it yet. */
   reviews?: ReviewStore | undefined;
+  /** Virtual API keys (stored hashed). */
+  keys?: KeyStore | undefined;
+  /** Usage and cost roll-ups; the source of truth budgets are seeded from. */
+  usage?: UsageStore | undefined;
   /** Flushes pending writes, then releases the database. Rejects if queued entries could not be written. */
   close(): Promise<void>;
 }

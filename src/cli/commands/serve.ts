@@ -29,12 +29,6 @@ export async function serveCommand(options: ServeOptions, env: Environment): Pro
   const { config } = loaded;
   const logger = createStreamLogger(config.logLevel);
 
-  if (!isLoopback(config.server.host) && config.server.apiKeys.length === 0) {
-    process.stderr.write(
-      `hearth: refusing to listen on ${config.server.host} without authentication. Set server.apiKeys in hearth.yaml or HEARTH_API_KEYS, or bind 127.0.0.1.\n`,
-    );
-    return 2;
-  }
 
   if (options.model !== undefined) {
     const file = path.resolve(options.model);
@@ -63,6 +57,13 @@ export async function serveCommand(options: ServeOptions, env: Environment): Pro
   }
 
   const composition = await compose(config, logger);
+  if (!isLoopback(config.server.host) && !(await composition.keys.authRequired())) {
+    await composition.close();
+    process.stderr.write(
+      `hearth: refusing to listen on ${config.server.host} without authentication. Set server.apiKeys in hearth.yaml or HEARTH_API_KEYS, create a key with \`hearth keys create\`, or bind 127.0.0.1.\n`,
+    );
+    return 2;
+  }
   let server;
   try {
     server = await listen(composition.app, config.server.host, config.server.port);
@@ -77,7 +78,7 @@ export async function serveCommand(options: ServeOptions, env: Environment): Pro
     models: config.models.map((model) => model.name),
     ...(config.routes.length > 0 ? { routes: config.routes.map((route) => route.name) } : {}),
     dataDir: config.dataDir,
-    auth: config.server.apiKeys.length > 0,
+    auth: await composition.keys.authRequired(),
   });
   // A line tests and scripts can wait for, even when logs are JSON.
   process.stdout.write(`Hearth listening on ${server.url}\n`);

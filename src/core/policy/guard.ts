@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { HearthError } from "../../spec/errors.ts";
 import type { ChatMessage, ChatRequest, CompletionRequest, EmbeddingRequest, Passthrough, StreamPart } from "../../spec/model.ts";
 import type { RequestContext, RouteTarget } from "../gateway.ts";
+import type { PolicyOutcome } from "../accounting.ts";
 import { dataTypes, isDataType } from "../guardrails/data-types.ts";
 import { createRedactionSession, type RedactionSession } from "../guardrails/redaction.ts";
 import type { SafetyClassifier, SafetyMessage, SafetyVerdict } from "../guardrails/safety/classifier.ts";
@@ -411,10 +412,12 @@ export function createGuard(options: GuardOptions) {
       const verdict = await safety.input.classifier.classify({ role: "input", messages: conversation }, context.signal);
       if (!verdict.safe) {
         safety.onUnsafe?.("input", verdict, context.requestId);
+        context.policyOutcome = { rule: `safety:${verdict.classifier}`, action: safety.input.action === "block" ? "block" : "allow", dataClasses: Object.fromEntries(verdict.categories.map((category) => [category, 1])) };
         if (safety.input.action === "block") throw unsafeError("input", verdict);
       }
     }
     const { inspected, decision, candidates, facts } = await evaluate(kind, request, context, targets);
+    context.policyOutcome = policyOutcomeOf(decision);
     if (decision.blocked !== undefined) throw blockedError(decision);
     let summary = decision.rerouted ? "route_local" : "allow";
     if (decision.review) {
@@ -498,3 +501,18 @@ function previewOf(kind: RequestKind, request: GuardedRequest, byWhere: Readonly
 }
 
 export type Guard = ReturnType<typeof createGuard>;
+
+const actionSeverity: Record<string, number> = { allow: 0, redact: 1, route_local: 2, review: 3, block: 4 };
+
+/** The audit view of a decision: the strictest verdict's rule and action, and the data found (types and counts). */
+export function policyOutcomeOf(decision: PolicyDecision): PolicyOutcome {
+  let strictest: { rule: string; action: string } | undefined;
+  for (const entry of decision.destinations) {
+    for (const verdict of entry.verdicts) {
+      if (strictest === undefined || (actionSeverity[verdict.action] ?? 0) > (actionSeverity[strictest.action] ?? 0)) strictest = { rule: verdict.rule, action: verdict.action };
+    }
+  }
+  const action = decision.blocked !== undefined ? "block" : decision.rerouted ? "route_local" : (strictest?.action ?? "allow");
+  const rule = decision.blocked !== undefined ? (decision.blocked.rules.join(",") || null) : (strictest?.rule ?? null);
+  return { rule, action, dataClasses: Object.fromEntries(decision.found.map((found) => [found.type, found.count])) };
+}

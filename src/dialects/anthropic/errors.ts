@@ -22,6 +22,7 @@ const errorTypes: Readonly<Record<ErrorCode, AnthropicErrorType>> = {
   unauthorized: "authentication_error",
   policy_blocked: "permission_error",
   review_denied: "permission_error",
+  forbidden: "permission_error",
   not_found: "not_found_error",
   method_not_allowed: "invalid_request_error",
   rate_limited: "rate_limit_error",

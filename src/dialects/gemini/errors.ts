@@ -22,6 +22,7 @@ const statusOf: Readonly<Record<ErrorCode, GeminiStatus>> = {
   unauthorized: "UNAUTHENTICATED",
   policy_blocked: "PERMISSION_DENIED",
   review_denied: "PERMISSION_DENIED",
+  forbidden: "PERMISSION_DENIED",
   not_found: "NOT_FOUND",
   method_not_allowed: "INVALID_ARGUMENT",
   rate_limited: "RESOURCE_EXHAUSTED",

@@ -1,3 +1,7 @@
+import { auditMigrationSql } from "./audit-schema.ts";
+import { keysMigrationSql } from "./keys-schema.ts";
+import { usageMigrationSql } from "./usage-schema.ts";
+
 /**
  * The SQLite schema, as an append-only list. A shipped migration is never edited: a change is a
  * new entry with the next version. Each runs in its own transaction and is recorded in
@@ -81,4 +85,7 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX reviews_fingerprint ON reviews (fingerprint, status);
     `,
   },
+  { version: 5, name: "create-audit-log", sql: auditMigrationSql },
+  { version: 6, name: "create-api-keys", sql: keysMigrationSql },
+  { version: 7, name: "create-usage", sql: usageMigrationSql },
 ];

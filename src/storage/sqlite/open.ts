@@ -5,7 +5,9 @@ import { StorageError } from "../errors.ts";
 import type { Storage } from "../types.ts";
 import { migrations as defaultMigrations, type Migration } from "./migrations.ts";
 import { createSqliteRequestLog, type SqliteRequestLogOptions } from "./request-log.ts";
+import { createSqliteKeyStore } from "./keys.ts";
 import { createSqliteReviewStore } from "./reviews.ts";
+import { createSqliteUsageStore } from "./usage.ts";
 
 export interface SqliteStorageOptions {
   /** How long a write waits for another connection's lock before failing. Default 5,000 ms. */
@@ -144,11 +146,12 @@ export async function openSqliteStorageWith(
 
   const opened = database;
   const requestLog = createSqliteRequestLog(opened, options.requestLog);
+  const usage = createSqliteUsageStore(opened, { onError: options.requestLog?.onError });
   let closing: Promise<void> | undefined;
 
   const close = async (): Promise<void> => {
     try {
-      await requestLog.close();
+      await Promise.all([requestLog.close(), usage.close()]);
     } finally {
       if (opened.open) {
         try {
@@ -163,6 +166,8 @@ export async function openSqliteStorageWith(
   return {
     requestLog: requestLog.store,
     reviews: createSqliteReviewStore(opened),
+    keys: createSqliteKeyStore(opened),
+    usage: usage.store,
     close(): Promise<void> {
       closing ??= close();
       return closing;

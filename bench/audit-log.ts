@@ -14,7 +14,7 @@
  */
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
-import { connect } from "node:net";
+import { tcpReachable } from "../src/storage/reachable.ts";
 import os from "node:os";
 import path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
@@ -195,18 +195,7 @@ async function reachable(url: string): Promise<string | undefined> {
   } catch {
     return `--postgres is not a URL`;
   }
-  const ok = await new Promise<boolean>((resolve) => {
-    const socket = connect({ host, port, timeout: 1_000 });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("timeout", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("error", () => resolve(false));
-  });
+  const ok = await tcpReachable(host, port);
   return ok ? undefined : `PostgreSQL is not reachable at ${host}:${port}`;
 }
 

@@ -36,7 +36,7 @@ import { createLocalCostModel } from "./core/usage/local-cost.ts";
 import { createPriceBook } from "./core/usage/prices.ts";
 import { mountAdminRoutes, type AdminAuditor } from "./http/routes/admin.ts";
 import { createRoutingState } from "./core/routing/execute.ts";
-import { createAuditLog, createAuditSigner, generateAuditKeyPair, type AuditLog, type AuditStore } from "./core/audit/index.ts";
+import { createAuditLog, createAuditSigner, generateAuditKeyPair, type AuditLog, type AuditRecord, type AuditStore } from "./core/audit/index.ts";
 import { redactForLog } from "./core/guardrails/redaction.ts";
 import { openSqliteAuditStore } from "./storage/sqlite/audit.ts";
 import { openPostgresAuditStore } from "./storage/postgres/audit.ts";
@@ -157,6 +157,34 @@ export async function openAuditLog(config: Config, store: AuditStore, logger: Lo
     bodies: { mode: bodies, encryptionKey, redact },
     onError: (error) => logger.error("audit log", { error: String(error) }),
   });
+}
+
+/** The audit entry of an administrative action (keys, reviews, prune): who did what to which id. */
+function adminAuditRecord(action: { action: string; subject: string | null; status: number; requestId: string; key: string | null; team: string | null }): AuditRecord {
+  return {
+    time: Date.now(),
+    requestId: action.requestId,
+    kind: "admin",
+    action: action.action,
+    dialect: "hearth",
+    key: action.key,
+    team: action.team,
+    model: "",
+    route: null,
+    provider: "",
+    target: "",
+    locality: null,
+    policyRule: null,
+    policyAction: null,
+    dataClasses: {},
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    latencyMs: 0,
+    status: action.status,
+    errorCode: action.status >= 400 ? String(action.status) : null,
+    subject: action.subject,
+  };
 }
 
 /** Config keys (client and admin) as the key service takes them. */
@@ -296,30 +324,7 @@ export async function openAdministration(config: Config, logger: Logger = silent
         const store = await openAuditStore(config);
         audit = { store, log: await openAuditLog({ ...config, audit: { ...config.audit, durability: "strict", bodies: "off" } }, store, logger) };
       }
-      await audit.log.append({
-        time: Date.now(),
-        requestId: `cli-${randomUUID()}`,
-        kind: "admin",
-        action,
-        dialect: "hearth",
-        key: `cli:${os.userInfo().username}`,
-        team: null,
-        model: "",
-        route: null,
-        provider: "",
-        target: "",
-        locality: null,
-        policyRule: null,
-        policyAction: null,
-        dataClasses: {},
-        inputTokens: 0,
-        outputTokens: 0,
-        costUsd: 0,
-        latencyMs: 0,
-        status,
-        errorCode: status >= 400 ? String(status) : null,
-        subject,
-      });
+      await audit.log.append(adminAuditRecord({ action, subject, status, requestId: `cli-${randomUUID()}`, key: `cli:${os.userInfo().username}`, team: null }));
     },
     async close() {
       try {
@@ -454,30 +459,7 @@ export async function compose(config: Config, logger: Logger, options: { storage
   const auditAdmin: AdminAuditor = async ({ action, subject, context, status }) => {
     if (audit === undefined) return;
     const caller = context.get("caller");
-    await audit.append({
-      time: Date.now(),
-      requestId: context.get("requestId"),
-      kind: "admin",
-      action,
-      dialect: "hearth",
-      key: caller?.key ?? null,
-      team: caller?.team ?? null,
-      model: "",
-      route: null,
-      provider: "",
-      target: "",
-      locality: null,
-      policyRule: null,
-      policyAction: null,
-      dataClasses: {},
-      inputTokens: 0,
-      outputTokens: 0,
-      costUsd: 0,
-      latencyMs: 0,
-      status,
-      errorCode: status >= 400 ? String(status) : null,
-      subject,
-    });
+    await audit.append(adminAuditRecord({ action, subject, status, requestId: context.get("requestId"), key: caller?.key ?? null, team: caller?.team ?? null }));
   };
   const app = createApp({
     gateway,

@@ -1,6 +1,7 @@
 import { HearthError } from "../spec/errors.ts";
 import type { RouteTarget } from "./gateway.ts";
 import { modelAllowed, type Caller } from "./keys/service.ts";
+import type { AuditRecord } from "./audit/types.ts";
 import type { KeyLimits } from "./keys/types.ts";
 import type { UsageStore } from "./usage/types.ts";
 
@@ -56,33 +57,8 @@ export interface FinishedRequest {
   bodies?: { request?: string | undefined; response?: string | undefined } | undefined;
 }
 
-/** The audit entry the accounting step writes; the shape src/core/audit defines as AuditRecord. */
-export interface AuditRecordInput {
-  time: number;
-  requestId: string;
-  kind: "request" | "admin";
-  action: string;
-  dialect: string;
-  key: string | null;
-  team: string | null;
-  model: string;
-  route: string | null;
-  provider: string;
-  target: string;
-  locality: string | null;
-  policyRule: string | null;
-  policyAction: string | null;
-  dataClasses: Record<string, number>;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
-  latencyMs: number;
-  status: number;
-  errorCode: string | null;
-  subject: string | null;
-  /** Plain text; the audit log hashes, redacts and encrypts them per its body mode. */
-  bodies?: { request?: string | undefined; response?: string | undefined } | undefined;
-}
+/** The audit entry the accounting step writes (src/core/audit's record). */
+export type AuditRecordInput = AuditRecord;
 
 export interface AuditSink {
   /** Resolves when the entry is as durable as the configured mode promises. */

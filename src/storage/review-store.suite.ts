@@ -8,13 +8,14 @@ import type { ReviewInput, ReviewStore } from "../core/review/types.ts";
  * fresh, empty store. Adapter-specific behaviour (concurrent connections, reopening a file) is
  * tested beside each adapter.
  */
-const start = 1_800_000_000_000;
+export const start = 1_800_000_000_000;
 
-function fingerprint(text: string): string {
+export function fingerprint(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
-function input(overrides: Partial<ReviewInput> = {}): ReviewInput {
+/** A review input with test defaults. */
+export function input(overrides: Partial<ReviewInput> = {}): ReviewInput {
   return {
     createdAt: start,
     expiresAt: start + 60_000,

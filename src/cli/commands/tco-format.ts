@@ -1,5 +1,5 @@
 /** Number formats and the table rows `hearth tco` prints and puts in its HTML page. */
-import type { TcoOptionResult, TcoResult } from "../../core/usage/tco.ts";
+import { formatCount, type TcoOptionResult, type TcoResult } from "../../core/usage/tco.ts";
 
 /** USD with cents and thousands separators; three significant digits below a cent. */
 export function formatUsd(value: number): string {
@@ -10,17 +10,7 @@ export function formatUsd(value: number): string {
 
 /** Token counts the way people say them: 500M, 2B, 1.5T (three significant digits). */
 export function formatTokens(value: number): string {
-  if (!Number.isFinite(value)) return "n/a";
-  const units: Array<[number, string]> = [
-    [1e12, "T"],
-    [1e9, "B"],
-    [1e6, "M"],
-    [1e3, "k"],
-  ];
-  for (const [size, suffix] of units) {
-    if (Math.abs(value) >= size * 0.9995) return `${Number((value / size).toPrecision(3))}${suffix}`;
-  }
-  return `${Number(value.toPrecision(3))}`;
+  return Number.isFinite(value) ? formatCount(value) : "n/a";
 }
 
 /** A price per 1M tokens: as many decimals as it has, up to four ($1.25, $0.125, $0.0375, $10). */

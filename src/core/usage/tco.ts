@@ -228,7 +228,8 @@ export function breakEvenVolumes(
   return { volume: b, cheaperFromVolume: (firstWholeInterval - 1) * b };
 }
 
-function formatCount(value: number): string {
+/** Token counts the way people say them: 500M, 2B, 1.5T (three significant digits). */
+export function formatCount(value: number): string {
   const units: Array<[number, string]> = [
     [1e12, "T"],
     [1e9, "B"],

@@ -1,6 +1,6 @@
 /** Helpers for tests that need the local PostgreSQL server (127.0.0.1:5432, user postgres, database `test`). */
 import { randomBytes } from "node:crypto";
-import { connect } from "node:net";
+import { tcpReachable } from "../reachable.ts";
 import type pg from "pg";
 import { createPostgresPool, quoteIdentifier } from "./connect.ts";
 
@@ -8,18 +8,7 @@ export const testPostgresUrl = "postgres://postgres@127.0.0.1:5432/test";
 
 /** Why PostgreSQL tests cannot run here, or undefined when the server answers. */
 export async function postgresUnavailable(): Promise<string | undefined> {
-  const reachable = await new Promise<boolean>((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port: 5432, timeout: 1_000 });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("timeout", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("error", () => resolve(false));
-  });
+  const reachable = await tcpReachable("127.0.0.1", 5432);
   return reachable ? undefined : "PostgreSQL is not reachable at 127.0.0.1:5432; start one (user postgres, database test) to run these tests";
 }
 

@@ -1,5 +1,5 @@
 /** Helpers for tests that need the local Redis server (127.0.0.1:6379). */
-import { connect } from "node:net";
+import { tcpReachable } from "../reachable.ts";
 import { randomUUID } from "node:crypto";
 import { createClient } from "redis";
 
@@ -7,18 +7,7 @@ export const testRedisUrl = "redis://127.0.0.1:6379";
 
 /** Why Redis tests cannot run here, or undefined when the server answers. */
 export async function redisUnavailable(): Promise<string | undefined> {
-  const reachable = await new Promise<boolean>((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port: 6379, timeout: 1_000 });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("timeout", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("error", () => resolve(false));
-  });
+  const reachable = await tcpReachable("127.0.0.1", 6379);
   return reachable ? undefined : "Redis is not reachable at 127.0.0.1:6379; start one to run these tests";
 }
 

@@ -1,39 +1,16 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { once } from "node:events";
 import { Worker } from "node:worker_threads";
 import { openSqliteStorage } from "./open.ts";
-import { registerReviewStoreTests } from "../review-store.suite.ts";
-import type { ReviewInput, ReviewStore, Storage } from "../types.ts";
-
-const start = 1_800_000_000_000;
+import { fingerprint, input, registerReviewStoreTests, start } from "../review-store.suite.ts";
+import type { ReviewStore, Storage } from "../types.ts";
 
 function freshPath(): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), "hearth-reviews-")), "hearth.db");
-}
-
-function fingerprint(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
-}
-
-function input(overrides: Partial<ReviewInput> = {}): ReviewInput {
-  return {
-    createdAt: start,
-    expiresAt: start + 60_000,
-    kind: "request",
-    fingerprint: fingerprint("request-1"),
-    keyId: "key-1",
-    model: "gpt-remote",
-    route: null,
-    rule: "pii-to-third-party",
-    reasons: ["email", "iban"],
-    preview: "Send the invoice to [EMAIL] for [IBAN]",
-    ...overrides,
-  };
 }
 
 async function open(file: string): Promise<{ storage: Storage; reviews: ReviewStore }> {

@@ -51,6 +51,8 @@ export interface GatewayBenchOptions {
   /** Seconds of autocannon warm-up before each measured run. */
   warmup: number;
   connections: number;
+  /** Throughput rounds per target (alternating); the median is reported. */
+  rounds: number;
   /** Sequential requests per target and variant. */
   requests: number;
   portkey: boolean;
@@ -62,6 +64,8 @@ export interface GatewayBenchOptions {
   profile: boolean;
   /** Also measure a Hearth with the issue's policy and safety filters (not judged; its cost). */
   policy: boolean;
+  /** Also measure a Hearth with the audit log and usage accounting off (issue 5: on must keep ≥ 90% of off). */
+  accounting: boolean;
   json: boolean;
 }
 
@@ -80,6 +84,8 @@ export const targets = {
   maxResidentMegabytes: 150,
   /** bench:gateway's reading of "RSS flat across a 5-minute run". */
   soakSlopeMegabytesPerMinute: 1,
+  /** Issue 5: with the audit log (fast) and usage on, at least this share of the req/s with both off. */
+  accountingThroughputShare: 0.9,
 } as const;
 
 function positiveInteger(value: string): number {
@@ -95,12 +101,14 @@ export function parseOptions(argv: readonly string[]): GatewayBenchOptions {
     .option("--duration <seconds>", "seconds of each measured throughput run (default 10; 3 with --quick)", positiveInteger)
     .option("--warmup <seconds>", "seconds of warm-up load before each measured run (default 2; 1 with --quick)", positiveInteger)
     .option("--connections <n>", "concurrent connections for throughput", positiveInteger, 32)
+    .option("--rounds <n>", "measure each target's throughput this many times, alternating targets; report the median round", positiveInteger, 1)
     .option("--requests <n>", "sequential requests per target for unloaded latency (default 2000; 300 with --quick)", positiveInteger)
     .option("--no-portkey", "leave Portkey out even when it is installed")
     .option("--no-reference", "leave out the minimal Node proxy measured as a reference")
     .option("--soak <seconds>", "instead of the comparison: JSON + stream load against Hearth for this long, RSS every 30 s", positiveInteger)
     .option("--profile", "record a CPU profile of the Hearth process and print where its time goes", false)
     .option("--policy", "also measure a second Hearth with the issue's policy and the safety filters on (docs/policy.md)", false)
+    .option("--accounting", "also measure a Hearth with the audit log and usage off, and judge Hearth (audit fast + usage on, the default) against it", false)
     .option("--json", "print one JSON object on stdout", false)
     .allowExcessArguments(false);
   program.parse(argv, { from: "user" });
@@ -109,12 +117,14 @@ export function parseOptions(argv: readonly string[]): GatewayBenchOptions {
     duration?: number;
     warmup?: number;
     connections: number;
+    rounds: number;
     requests?: number;
     portkey: boolean;
     reference: boolean;
     soak?: number;
     profile: boolean;
     policy: boolean;
+    accounting: boolean;
     json: boolean;
   }>();
   return {
@@ -122,12 +132,14 @@ export function parseOptions(argv: readonly string[]): GatewayBenchOptions {
     duration: parsed.duration ?? (parsed.quick ? 3 : 10),
     warmup: parsed.warmup ?? (parsed.quick ? 1 : 2),
     connections: parsed.connections,
+    rounds: parsed.rounds,
     requests: parsed.requests ?? (parsed.quick ? 300 : 2000),
     portkey: parsed.portkey,
     reference: parsed.reference,
     soak: parsed.soak,
     profile: parsed.profile,
     policy: parsed.policy,
+    accounting: parsed.accounting,
     json: parsed.json,
   };
 }
@@ -248,9 +260,13 @@ const benchPolicy = {
   safety: { input: "block", output: "block" },
 };
 
-async function startHearth(workDirectory: string, upstreamPort: number, profileDirectory: string | undefined, withPolicy = false): Promise<{ child: BenchChild; origin: string }> {
+/** Which Hearth: the default config (audit fast + usage on), with the policy, or with audit and usage off. */
+type HearthVariant = "default" | "policy" | "unaccounted";
+
+async function startHearth(workDirectory: string, upstreamPort: number, profileDirectory: string | undefined, variant: HearthVariant = "default"): Promise<{ child: BenchChild; origin: string }> {
+  const withPolicy = variant === "policy";
   const port = await freePort();
-  const configPath = join(workDirectory, withPolicy ? "hearth-policy.yaml" : "hearth.yaml");
+  const configPath = join(workDirectory, `hearth-${variant}.yaml`);
   writeFileSync(
     configPath,
     stringify({
@@ -269,6 +285,7 @@ async function startHearth(workDirectory: string, upstreamPort: number, profileD
       ],
       models: [{ name: hearthModel, provider: "upstream", model: upstreamModel }],
       ...(withPolicy ? benchPolicy : {}),
+      ...(variant === "unaccounted" ? { audit: { enabled: false }, usage: { enabled: false } } : {}),
     }),
   );
   const origin = `http://127.0.0.1:${port}`;
@@ -288,7 +305,7 @@ async function startHearth(workDirectory: string, upstreamPort: number, profileD
       configPath,
     ],
     cwd: repositoryRoot,
-    env: { ...cleanEnvironment(), HEARTH_DATA_DIR: join(workDirectory, withPolicy ? "data-policy" : "data") },
+    env: { ...cleanEnvironment(), HEARTH_DATA_DIR: join(workDirectory, `data-${variant}`) },
     ready: () => answers(`${origin}/health`),
     startTimeoutMilliseconds: 60_000,
   });
@@ -441,7 +458,7 @@ export async function runGatewayBench(options: GatewayBenchOptions, progress: Pr
     if (options.policy) {
       progress.status("hearth with policy: starting ...");
       try {
-        const guarded = await startHearth(workDirectory, upstream.port, undefined, true);
+        const guarded = await startHearth(workDirectory, upstream.port, undefined, "policy");
         children.push(guarded.child);
         progress.line(`hearth+policy: pid ${guarded.child.pid} at ${guarded.origin}`);
         running.push({
@@ -454,6 +471,25 @@ export async function runGatewayBench(options: GatewayBenchOptions, progress: Pr
         });
       } catch (error) {
         failures.push(`Hearth with policy did not start: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+
+    if (options.accounting) {
+      progress.status("hearth without audit and usage: starting ...");
+      try {
+        const bare = await startHearth(workDirectory, upstream.port, undefined, "unaccounted");
+        children.push(bare.child);
+        progress.line(`hearth-unaccounted: pid ${bare.child.pid} at ${bare.origin}`);
+        running.push({
+          target: upstreamTarget("hearth-unaccounted", "Hearth−audit", bare.origin, {}, hearthModel),
+          measurable: true,
+          child: bare.child,
+          sampler: undefined,
+          idleBytes: undefined,
+          result: { key: "hearth-unaccounted", label: "Hearth−audit", pid: bare.child.pid, throughput: {}, latency: {}, memory: undefined },
+        });
+      } catch (error) {
+        failures.push(`Hearth without audit and usage did not start: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
 
@@ -519,7 +555,11 @@ export async function runGatewayBench(options: GatewayBenchOptions, progress: Pr
       }
     }
 
-    // (a) throughput, with (c) memory sampled all along and CPU time per request.
+    // (a) throughput, with (c) memory sampled all along and CPU time per request. With --rounds N
+    // every target is measured N times, the targets alternating, and the median round is kept:
+    // on a shared machine, drift between one target's run and the next is the largest error.
+    const rounds = new Map<string, Array<NonNullable<TargetResult["throughput"][Variant]>>>();
+    for (let round = 1; round <= options.rounds; round++)
     for (const variant of variants) {
       for (const entry of measured) {
         progress.status(`load ${variant}: ${entry.target.label} warm-up ${options.warmup} s ...`);
@@ -532,7 +572,11 @@ export async function runGatewayBench(options: GatewayBenchOptions, progress: Pr
         const upstreamRequests = (await upstreamRequestCount(upstream.port)) - upstreamBefore;
         const cpuMillisecondsPerRequest =
           cpuBefore === undefined || cpuAfter === undefined || result.completed === 0 ? Number.NaN : (cpuAfter - cpuBefore) / result.completed;
-        entry.result.throughput[variant] = { ...result, cpuMillisecondsPerRequest, upstreamRequests };
+        const measuredRound = { ...result, cpuMillisecondsPerRequest, upstreamRequests };
+        const key = `${entry.target.key}/${variant}`;
+        rounds.set(key, [...(rounds.get(key) ?? []), measuredRound]);
+        const sorted = [...(rounds.get(key) ?? [])].sort((left, right) => left.requestsPerSecond - right.requestsPerSecond);
+        entry.result.throughput[variant] = sorted[Math.floor((sorted.length - 1) / 2)];
         const problems = result.non2xx + result.errors + result.timeouts;
         if (problems > 0) {
           failures.push(`${entry.target.label} ${variant} load: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
@@ -583,6 +627,13 @@ export async function runGatewayBench(options: GatewayBenchOptions, progress: Pr
       judge("Hearth added time to first streamed content (p50)", added.hearth?.streamFirstContentP50 ?? Number.NaN, "at-most", targets.addedFirstByteMilliseconds, formatAddedMilliseconds),
       judge("Hearth max RSS under load", (hearth?.memory?.maxBytes ?? Number.NaN) / 1e6, "at-most", targets.maxResidentMegabytes, formatMegabytesValue),
     ];
+    const unaccounted = byKey("hearth-unaccounted");
+    if (unaccounted !== undefined) {
+      verdicts.push(
+        judge("Hearth (audit fast + usage) ÷ Hearth without, req/s (JSON)", ratio(hearth?.throughput.json?.requestsPerSecond, unaccounted.throughput.json?.requestsPerSecond), "at-least", targets.accountingThroughputShare, formatTimes),
+        judge("Hearth (audit fast + usage) ÷ Hearth without, req/s (stream)", ratio(hearth?.throughput.stream?.requestsPerSecond, unaccounted.throughput.stream?.requestsPerSecond), "at-least", targets.accountingThroughputShare, formatTimes),
+      );
+    }
     if (availableParallelism() < 8) {
       notes.push(
         `${availableParallelism()} CPU cores: the load generator, the upstream and the gateway share them, so absolute req/s are ` +
@@ -597,12 +648,14 @@ export async function runGatewayBench(options: GatewayBenchOptions, progress: Pr
         duration: options.duration,
         warmup: options.warmup,
         connections: options.connections,
+        rounds: options.rounds,
         requests: options.requests,
         portkey: options.portkey,
         reference: options.reference,
         soak: options.soak,
         profile: options.profile,
         policy: options.policy,
+        accounting: options.accounting,
       },
       portkeyVersion: portkey === undefined ? undefined : installedPortkeyVersion(),
       targets: results,
@@ -706,7 +759,8 @@ export function formatReport(result: GatewayBenchResult): string {
   lines.push(
     `Gateway overhead — ${result.date}`,
     `${result.machine.cpuModel}, ${result.machine.cores} cores, Node ${result.machine.node}; instant upstream on loopback; ` +
-      `load: ${settings.connections} connections × ${settings.duration} s (after ${settings.warmup} s warm-up); ` +
+      `load: ${settings.connections} connections × ${settings.duration} s (after ${settings.warmup} s warm-up)` +
+      `${(settings.rounds ?? 1) > 1 ? `, median of ${settings.rounds} alternating rounds` : ""}; ` +
       `unloaded: ${settings.requests} sequential requests per target` +
       (result.portkeyVersion === undefined ? "" : `; Portkey ${result.portkeyVersion}`),
     "",

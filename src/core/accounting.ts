@@ -131,8 +131,9 @@ export function createAccounting(options: AccountingOptions) {
 
   /**
    * Accounts for a finished request: settles (or releases) its reservation, adds its usage and
-   * appends its audit entry. Returns a promise only when the audit log is strict: the caller must
-   * then hold the response until it resolves.
+   * appends its audit entry. Returns a promise when there is an audit log: the caller holds the
+   * end of the answer until it resolves (strict: the entry is durable; fast: the entry is queued,
+   * at once unless the queue is full).
    */
   function record(finished: FinishedRequest, reservation: Reservation | undefined): Promise<void> | undefined {
     const target = finished.target;
@@ -192,8 +193,9 @@ export function createAccounting(options: AccountingOptions) {
       bodies: finished.bodies,
     });
     if (audit.durability === "strict") return appended;
-    appended.catch((error: unknown) => options.onAuditError?.(error));
-    return undefined;
+    // Fast mode resolves at once unless the bounded queue is full: then the answer waits for room
+    // (backpressure; an audit entry is never dropped). A failure there is reported, not the client's.
+    return appended.catch((error: unknown) => options.onAuditError?.(error));
   }
 
   return { admit, record, audit: options.audit, wantsBodies: options.audit?.wantsBodies === true };

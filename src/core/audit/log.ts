@@ -155,7 +155,10 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
   let queue: Pending[] = [];
   let front = 0;
   /** Fast-mode appends waiting for room, by append number (chainSeq can move when a failed write forces a re-chain). */
-  const roomWaiters: Array<{ ticket: number; resolve: () => void }> = [];
+  // Waiters in ticket order; `roomFront` is the first not yet released (no Array#shift: with
+  // thousands waiting, shifting one at a time is quadratic).
+  let roomWaiters: Array<{ ticket: number; resolve: () => void }> = [];
+  let roomFront = 0;
 
   /** Entries appended, and entries settled (written, or rejected in strict mode): always a FIFO prefix. */
   let appended = 0;
@@ -208,8 +211,13 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
 
   /** An append has room once at most `maxQueue` unsettled entries (itself included) are ahead of the database. */
   const releaseRoom = (): void => {
-    while (roomWaiters.length > 0 && (roomWaiters[0] as { ticket: number }).ticket - settled <= maxQueue) {
-      roomWaiters.shift()?.resolve();
+    while (roomFront < roomWaiters.length && (roomWaiters[roomFront] as { ticket: number }).ticket - settled <= maxQueue) {
+      (roomWaiters[roomFront] as { resolve: () => void }).resolve();
+      roomFront += 1;
+    }
+    if (roomFront > 1024 && roomFront * 2 > roomWaiters.length) {
+      roomWaiters = roomWaiters.slice(roomFront);
+      roomFront = 0;
     }
   };
 

@@ -131,6 +131,29 @@ describe("loadConfig", () => {
     assert.throws(() => loadConfig({}, {}, dir), /"r1" is used twice/);
   });
 
+  test("keys, teams, costs, audit and storage: defaults, paths resolved, inconsistent settings refused", () => {
+    const dir = tempDir();
+    const write = (lines: string[]) => fs.writeFileSync(path.join(dir, "hearth.yaml"), lines.join("\n"));
+    write(["server: { adminKeys: [admin-key-0123456789abcdef] }", "teams: [{ name: web, rpm: 60, budget: { day: 5 } }]", "audit: { signingKey: keys/audit.pem, durability: strict }"]);
+    const { config } = loadConfig({}, {}, dir);
+    assert.equal(config.audit.signingKey, path.join(dir, "keys/audit.pem"));
+    assert.equal(config.audit.durability, "strict");
+    assert.equal(config.audit.enabled, true);
+    assert.equal(config.audit.bodies, "off");
+    assert.equal(config.usage.enabled, true);
+    assert.deepEqual(config.teams, [{ name: "web", rpm: 60, budget: { day: 5 } }]);
+    assert.equal(config.storage.redisPrefix, "hearth:");
+    const refused = (lines: string[], pattern: RegExp) => {
+      write(lines);
+      assert.throws(() => loadConfig({}, {}, dir), (error: unknown) => error instanceof ConfigError && pattern.test(error.message));
+    };
+    refused(["audit: { bodies: full }"], /audit\.encryptionKey: .*32-byte key/);
+    refused(["audit: { bodies: redacted, encryptionKey: c2hvcnQ= }"], /audit\.encryptionKey/);
+    refused(["teams: [{ name: web, budget: { month: 10 } }]", "usage: { enabled: false }"], /usage\.enabled: budgets/);
+    refused(["teams: [{ name: web }, { name: web }]"], /"web" is listed twice/);
+    refused(["server: { apiKeys: [{ key: client-key-0123456789, localities: [cloud] }] }"], /localities/);
+  });
+
   test("loopback detection", () => {
     assert.ok(isLoopback("127.0.0.1"));
     assert.ok(isLoopback("localhost"));

@@ -145,6 +145,8 @@ export function loadConfig(overrides: ConfigOverrides, env: Environment, cwd: st
   for (const dictionary of config.policy?.dictionaries ?? []) {
     if (dictionary.file !== undefined) dictionary.file = path.resolve(base, expandHome(dictionary.file));
   }
+  const signingKey = config.audit.signingKey;
+  if (signingKey !== undefined && !signingKey.includes("-----BEGIN")) config.audit.signingKey = path.resolve(base, expandHome(signingKey));
 
   checkReferences(config, file ?? "configuration", env);
   // Keys named by variable are read here, the one place that sees the environment.
@@ -214,6 +216,18 @@ export function checkReferences(config: Config, where: string, env: Environment)
     for (const name of policy.disable) {
       if (!(name in dataTypes)) fail(`policy.disable: "${name}" is not a built-in data type.`);
     }
+  }
+  const audit = config.audit;
+  if (audit.enabled && (audit.bodies === "redacted" || audit.bodies === "full")) {
+    const key = audit.encryptionKey === undefined ? undefined : Buffer.from(audit.encryptionKey, "base64");
+    if (key === undefined || key.length !== 32) fail(`audit.encryptionKey: bodies "${audit.bodies}" are stored encrypted; give a 32-byte key in base64 (e.g. \`openssl rand -base64 32\`).`);
+  }
+  const budgeted = config.teams.some((team) => team.budget !== undefined) || config.server.apiKeys.some((key) => key.budget !== undefined);
+  if (budgeted && !config.usage.enabled) fail("usage.enabled: budgets are configured, and they are counted from usage; turn usage on or remove the budgets.");
+  const teamNames = new Set<string>();
+  for (const team of config.teams) {
+    if (teamNames.has(team.name)) fail(`teams: the team "${team.name}" is listed twice.`);
+    teamNames.add(team.name);
   }
 }
 

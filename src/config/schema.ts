@@ -51,8 +51,9 @@ const limitFields = {
 };
 
 const apiKeySchema = z
-  .union([
-    keySecret.transform((key) => ({ key })),
+  // A bare string is shorthand for { key }: one object schema, so errors name the exact field.
+  .preprocess(
+    (value) => (typeof value === "string" ? { key: value } : value),
     z.strictObject({
       key: keySecret,
       name: z.string().min(1).optional(),
@@ -63,8 +64,8 @@ const apiKeySchema = z
       localities: z.array(localityName).min(1).optional(),
       ...limitFields,
     }),
-  ])
-  .transform((entry: { key: string; name?: string | undefined; team?: string | undefined; models?: string[] | undefined; localities?: Array<z.infer<typeof localityName>> | undefined; rpm?: number | undefined; tpm?: number | undefined; budget?: { day?: number | undefined; month?: number | undefined } | undefined }) => ({
+  )
+  .transform((entry) => ({
     key: entry.key,
     name: entry.name ?? `key-${createHash("sha256").update(entry.key).digest("hex").slice(0, 8)}`,
     team: entry.team,

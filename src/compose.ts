@@ -36,7 +36,7 @@ import { createLocalCostModel } from "./core/usage/local-cost.ts";
 import { createPriceBook } from "./core/usage/prices.ts";
 import { mountAdminRoutes, type AdminAuditor } from "./http/routes/admin.ts";
 import { createRoutingState } from "./core/routing/execute.ts";
-import { createAuditLog, createAuditSigner, generateAuditKeyPair, type AuditLog, type AuditRecord, type AuditStore } from "./core/audit/index.ts";
+import { createAuditLog, createAuditSigner, generateAuditKeyPair, pruneAuditLog, type AuditLog, type AuditRecord, type AuditStore } from "./core/audit/index.ts";
 import { redactForLog } from "./core/guardrails/redaction.ts";
 import { openSqliteAuditStore } from "./storage/sqlite/audit.ts";
 import { openPostgresAuditStore } from "./storage/postgres/audit.ts";
@@ -445,6 +445,29 @@ export async function compose(config: Config, logger: Logger, options: { storage
     auditStore = await openAuditStore(config);
     auditLog = await openAuditLog(config, auditStore, logger);
   }
+  // Retention: hourly, prune what is older than `audit.retention` (a signed checkpoint anchors the
+  // rest). Any replica may do it; the store serialises prunes with checkpoints.
+  let retentionTimer: NodeJS.Timeout | undefined;
+  const retention = config.audit.retention;
+  if (auditStore !== undefined && retention !== undefined) {
+    const store = auditStore;
+    const signer = createAuditSigner(auditSigningKey(config).privateKeyPem);
+    const prune = async (): Promise<void> => {
+      try {
+        const before = Date.now() - retention;
+        const result = await pruneAuditLog(store, { before, signer });
+        if (result.deletedEntries > 0) {
+          logger.info("audit retention: pruned old entries", { deleted: result.deletedEntries, before: new Date(before).toISOString() });
+          await auditLog?.append(adminAuditRecord({ action: "audit.prune", subject: new Date(before).toISOString(), status: 200, requestId: `retention-${randomUUID()}`, key: "hearth:retention", team: null }));
+        }
+      } catch (error) {
+        logger.error("audit retention: prune failed", { error: String(error) });
+      }
+    };
+    retentionTimer = setInterval(() => void prune(), 3_600_000);
+    retentionTimer.unref();
+    void prune();
+  }
   const audit: AuditSink | undefined =
     auditLog === undefined ? undefined : { append: (record) => (auditLog as AuditLog).append(record), durability: auditLog.durability, wantsBodies: config.audit.bodies !== "off" };
   const accounting = createAccounting({
@@ -487,6 +510,7 @@ export async function compose(config: Config, logger: Logger, options: { storage
       reviews?.close();
       await breakerSync?.stop();
       await redis?.close();
+      clearInterval(retentionTimer);
       // The final checkpoint closes this process's chain.
       await auditLog?.close();
       await auditStore?.close();

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -13,6 +13,8 @@ import { startMockAnthropic, type MockAnthropic } from "./support/mock-vendors/a
 import { startMockGemini, type MockGemini } from "./support/mock-vendors/gemini.ts";
 import { startMockOpenAI, type MockOpenAI } from "./support/mock-vendors/openai.ts";
 import { runHearth } from "./support/process.ts";
+import { decryptBody } from "../src/core/audit/bodies.ts";
+import type { StoredBody } from "../src/core/audit/types.ts";
 import { startServer, tinyModelConfig, type TestServer } from "./support/server.ts";
 
 /**
@@ -184,5 +186,72 @@ describe("hearth audit verify", () => {
     } finally {
       database.close();
     }
+  });
+});
+
+describe("audit bodies and retention", () => {
+  test("redacted bodies are stored encrypted, decrypt with the key, and hold no personal data", async () => {
+    const encryptionKey = randomBytes(32);
+    const server = await startServer({
+      server: { adminKeys: [adminKey] },
+      providers: [{ name: "openai", type: "openai", baseUrl: `${openaiVendor.url}/v1`, apiKey: openaiVendor.apiKey, retries: 0 }],
+      models: [{ name: "gpt", provider: "openai", model: "gpt-4o-mini" }],
+      audit: { bodies: "redacted", encryptionKey: encryptionKey.toString("base64"), checkpointInterval: 0 },
+    });
+    try {
+      const openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: adminKey, maxRetries: 0 });
+      const requestId = `req-bodies-${randomUUID()}`;
+      await openai.chat.completions.create({ model: "gpt", messages: [{ role: "user", content: "Write to ann.lee@example.org about the invoice" }] }, { headers: { "x-request-id": requestId } });
+      await server.composition.auditLog?.flush();
+      const [entry] = (await server.composition.auditLog?.query({ requestId })) ?? [];
+      assert.ok(entry?.bodies !== null && entry?.bodies !== undefined, "bodies stored");
+      assert.equal(entry.bodies.mode, "redacted");
+      const stored = JSON.stringify(entry.bodies);
+      assert.equal(stored.includes("invoice"), false, "stored as ciphertext, not text");
+      const request = decryptBody(entry.bodies.request as StoredBody, encryptionKey);
+      const response = decryptBody(entry.bodies.response as StoredBody, encryptionKey);
+      assert.match(request, /Write to \[EMAIL\] about the invoice/);
+      assert.equal(request.includes("ann.lee@example.org"), false);
+      assert.match(response, /Hello from gpt-4o-mini/);
+      assert.throws(() => decryptBody(entry.bodies?.request as StoredBody, randomBytes(32)), /key/i);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("retention prunes old entries at start-up, records the prune, and the log still verifies", async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-retention-"));
+    const base = {
+      dataDir,
+      providers: [{ name: "openai", type: "openai" as const, baseUrl: `${openaiVendor.url}/v1`, apiKey: openaiVendor.apiKey, retries: 0 }],
+      models: [{ name: "gpt", provider: "openai", model: "gpt-4o-mini" }],
+    };
+    const first = await startServer({ ...base, audit: { checkpointInterval: 0 } });
+    const old: string[] = [];
+    for (let index = 0; index < 3; index++) {
+      const id = `req-old-${index}-${randomUUID()}`;
+      old.push(id);
+      await first.client.chat.completions.create({ model: "gpt", messages: [{ role: "user", content: "old" }] }, { headers: { "x-request-id": id } });
+    }
+    await first.close();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const second = await startServer({ ...base, audit: { checkpointInterval: 0, retention: "10ms" } });
+    try {
+      let entries: Array<{ requestId: string; action: string }> = [];
+      for (let attempt = 0; attempt < 50; attempt++) {
+        await second.composition.auditLog?.flush();
+        entries = (await second.composition.auditLog?.query({ limit: 100 })) ?? [];
+        if (entries.some((entry) => entry.action === "audit.prune")) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.ok(entries.some((entry) => entry.action === "audit.prune"), "the prune is itself audited");
+      for (const id of old) assert.equal(entries.some((entry) => entry.requestId === id), false, `${id} pruned`);
+    } finally {
+      await second.close();
+    }
+    const file = path.join(dataDir, "hearth.yaml");
+    fs.writeFileSync(file, stringify({ dataDir }));
+    const verified = await runHearth(["audit", "verify", "--config", file]);
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr);
   });
 });

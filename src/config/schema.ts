@@ -112,6 +112,8 @@ const auditSchema = z.strictObject({
   /** Ed25519 private key (PEM text or a path to a PEM file) signing checkpoints; default: generated once in dataDir. */
   signingKey: z.string().optional(),
   checkpointInterval: duration.default(60_000),
+  /** Keep entries this long (e.g. 400d); older ones are pruned hourly, leaving a signed anchor so the rest still verifies. Default: keep everything. */
+  retention: duration.optional(),
 });
 
 const storageSchema = z.strictObject({

@@ -134,9 +134,9 @@ export function auditSigningKey(config: Config): { privateKeyPem: string; public
 }
 
 /** Opens the audit store for the configured storage (the SQLite file, on its own connection). */
-export async function openAuditStore(config: Config): Promise<AuditStore> {
+export async function openAuditStore(config: Config, options: { writerThread?: boolean | undefined } = {}): Promise<AuditStore> {
   if (config.storage.postgres !== undefined) return openPostgresAuditStore({ connectionString: config.storage.postgres, schema: config.storage.postgresSchema });
-  return openSqliteAuditStore(path.join(config.dataDir, "hearth.db"));
+  return openSqliteAuditStore(path.join(config.dataDir, "hearth.db"), { worker: options.writerThread ?? false });
 }
 
 /** Opens this process's audit writer (a new chain) on `store`. */
@@ -442,7 +442,7 @@ export async function compose(config: Config, logger: Logger, options: { storage
   let auditStore: AuditStore | undefined;
   let auditLog: AuditLog | undefined;
   if (config.audit.enabled && options.storage !== "memory") {
-    auditStore = await openAuditStore(config);
+    auditStore = await openAuditStore(config, { writerThread: config.audit.writerThread });
     auditLog = await openAuditLog(config, auditStore, logger);
   }
   // Retention: hourly, prune what is older than `audit.retention` (a signed checkpoint anchors the

@@ -3,10 +3,12 @@
  * (`openSqliteAuditStore`): strict durability switches that connection to `synchronous=FULL`
  * (the WAL is synced at every commit) without slowing the request log's connection, which stays
  * at NORMAL. Checkpoints serialise on `BEGIN IMMEDIATE`, so two processes sharing the file never
- * fork the checkpoint chain.
+ * fork the checkpoint chain. For a file, `openSqliteAuditStore` inserts entry batches on a writer
+ * thread with its own connection (audit-worker.ts); everything else stays on this connection.
  */
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { parseCheckpointBody } from "../../core/audit/checkpoint.ts";
 import type {
@@ -28,7 +30,6 @@ import { StorageError } from "../errors.ts";
 import {
   auditChainFromRow,
   auditCheckpointFromRow,
-  auditEntryColumns,
   auditEntryFromRow,
   auditEntryValues,
   auditQueryLimit,
@@ -36,8 +37,8 @@ import {
   type AuditChainRow,
   type AuditCheckpointRow,
   type AuditEntryRow,
-  type AuditRowValue,
 } from "../audit-rows.ts";
+import { prepareAuditEntryInsert, type AuditEntryRows, type AuditWorkerData, type AuditWorkerReply, type AuditWorkerRequest } from "./audit-worker.ts";
 import { migrations } from "./migrations.ts";
 import { applyMigrations } from "./open.ts";
 
@@ -46,11 +47,144 @@ export interface SqliteAuditStoreOptions {
   location?: string | undefined;
   /** Extra attempts of a checkpoint transaction that found the database locked (after busy_timeout). Default 5. */
   checkpointRetries?: number | undefined;
+  /**
+   * Inserts the entry batches instead of this connection (`startSqliteAuditEntryWriter`). The
+   * store owns it: `close()` stops it after its pending writes. Default: this connection, on the
+   * calling thread.
+   */
+  entryWriter?: SqliteAuditEntryWriter | undefined;
 }
 
-export interface OpenSqliteAuditStoreOptions extends SqliteAuditStoreOptions {
+export interface OpenSqliteAuditStoreOptions extends Omit<SqliteAuditStoreOptions, "entryWriter"> {
   /** How long a write waits for another connection's lock. Default 5,000 ms. */
   busyTimeoutMs?: number | undefined;
+  /**
+   * Insert entry batches on a writer thread with its own connection (not for `:memory:`, which
+   * one connection cannot share with another: there it is always false). Default false (config
+   * `audit.writerThread`): on 2 cores the thread cost memory without raising throughput.
+   */
+  worker?: boolean | undefined;
+}
+
+/**
+ * Entry batches committed on a worker thread (`startSqliteAuditEntryWriter`), so that their
+ * inserts do not take the event loop's time. Batches commit in the order `write` was called;
+ * `write` resolves once its transaction committed (with `durable`, under `synchronous=FULL`) and
+ * rejects with the database's error otherwise. A thread that dies fails the writes it had not
+ * confirmed (`storage_write_failed`; they may or may not have committed, which the audit writer
+ * finds out by reading its chain's head), and the next write starts a new thread.
+ */
+export interface SqliteAuditEntryWriter {
+  write(rows: AuditEntryRows, durable: boolean): Promise<void>;
+  /** Resolves once every write made before it settled and the thread has exited. */
+  close(): Promise<void>;
+  /** The running thread; undefined after it died until the next write starts another. For health checks and tests. */
+  readonly thread: Worker | undefined;
+}
+
+/**
+ * Starts a writer thread for the (created, migrated, WAL-mode) SQLite file at `location` and waits
+ * until its connection is open: a thread that cannot start or open the file is a
+ * `storage_open_failed` here rather than a failed write later. A thread restarted after a crash
+ * opens on its first write instead. The thread keeps the process alive only while writes are
+ * pending.
+ */
+export async function startSqliteAuditEntryWriter(location: string, options: { busyTimeoutMs?: number | undefined } = {}): Promise<SqliteAuditEntryWriter> {
+  const data: AuditWorkerData = { role: "hearth-audit-writer", location, busyTimeoutMs: Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5_000)) };
+  let worker: Worker | undefined;
+  let nextId = 0;
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  const pending = new Map<number, { resolve: () => void; reject: (error: unknown) => void }>();
+
+  /** A new thread; `ready` settles when its connection is open (or it failed to open, or died first). */
+  const start = (): { thread: Worker; ready: Promise<void> } => {
+    // A small heap: the thread only binds rows and runs SQLite (its isolate otherwise sizes itself like the main one).
+    const thread = new Worker(new URL("./audit-worker.ts", import.meta.url), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 48 } });
+    thread.unref();
+    let crash: unknown;
+    let markReady: (error?: unknown) => void = () => {};
+    const ready = new Promise<void>((resolve, reject) => {
+      markReady = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    // A restarted thread's failure to open reaches its writes through "exit"; nobody awaits `ready` then.
+    ready.catch(() => undefined);
+    thread.on("message", (reply: AuditWorkerReply) => {
+      if (reply.type === "ready") {
+        if (reply.error !== undefined) crash = reply.error.message;
+        markReady(reply.error === undefined ? undefined : crash);
+        return;
+      }
+      const waiting = pending.get(reply.id);
+      if (waiting === undefined) return;
+      pending.delete(reply.id);
+      if (pending.size === 0) thread.unref();
+      if (reply.error === undefined) waiting.resolve();
+      else waiting.reject(Object.assign(new Error(reply.error.message), { name: reply.error.name, code: reply.error.code }));
+    });
+    thread.on("error", (error) => {
+      crash = error;
+    });
+    thread.on("exit", (exitCode) => {
+      if (worker === thread) worker = undefined;
+      const why = crash === undefined ? `exit code ${exitCode}` : crash instanceof Error ? crash.message : String(crash);
+      markReady(why);
+      if (pending.size === 0) return;
+      const failure = new StorageError(
+        "storage_write_failed",
+        `The audit writer thread for ${location} stopped (${why}) before confirming ${pending.size} ${pending.size === 1 ? "batch" : "batches"}; they may or may not have been committed.`,
+        { location, cause: crash },
+      );
+      const waiting = [...pending.values()];
+      pending.clear();
+      for (const write of waiting) write.reject(failure);
+    });
+    return { thread, ready };
+  };
+
+  const first = start();
+  worker = first.thread;
+  try {
+    await first.ready;
+  } catch (error) {
+    await first.thread.terminate();
+    throw new StorageError("storage_open_failed", `Cannot start the audit writer thread for ${location}: ${String(error)}`, { location, cause: error });
+  }
+
+  return {
+    get thread() {
+      return worker;
+    },
+
+    write(rows: AuditEntryRows, durable: boolean): Promise<void> {
+      if (closed) return Promise.reject(new StorageError("storage_closed", `The audit writer for ${location} was used after it was closed.`, { location }));
+      // After a crash: a new thread, which queues this message until its connection is open.
+      worker ??= start().thread;
+      const thread = worker;
+      const id = nextId;
+      nextId += 1;
+      const done = new Promise<void>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+      });
+      if (pending.size === 1) thread.ref();
+      thread.postMessage({ type: "write", id, rows, durable } satisfies AuditWorkerRequest);
+      return done;
+    },
+
+    close(): Promise<void> {
+      closed = true;
+      closing ??= (async () => {
+        const thread = worker;
+        if (thread === undefined) return;
+        const exited = new Promise<void>((resolve) => thread.once("exit", () => resolve()));
+        // Handled after every write posted before it; the thread then closes its connection and ends.
+        thread.ref();
+        thread.postMessage({ type: "close" } satisfies AuditWorkerRequest);
+        await exited;
+      })();
+      return closing;
+    },
+  };
 }
 
 function isBusy(error: unknown): boolean {
@@ -74,17 +208,11 @@ interface TailRow {
 export function createSqliteAuditStore(database: Database.Database, options: SqliteAuditStoreOptions = {}): AuditStore {
   const location = options.location ?? database.name;
   const retries = Math.max(0, Math.trunc(options.checkpointRetries ?? 5));
+  const entryWriter = options.entryWriter;
   let closed = false;
   let synchronous: "FULL" | "NORMAL" | undefined;
 
-  const placeholders = `(${auditEntryColumns.map(() => "?").join(", ")})`;
-  const insertEntry = database.prepare<[AuditRowValue[]]>(`INSERT INTO audit_entries (${auditEntryColumns.join(", ")}) VALUES ${placeholders}`);
-  // Rows go in 32 at a time (as in the request log): one statement call per 32 rows costs far
-  // less than 32 calls. seq is assigned in VALUES order.
-  const rowsPerStatement = 32;
-  const insertEntries = database.prepare<[AuditRowValue[]]>(
-    `INSERT INTO audit_entries (${auditEntryColumns.join(", ")}) VALUES ${Array.from({ length: rowsPerStatement }, () => placeholders).join(", ")}`,
-  );
+  const insertEntries = entryWriter === undefined ? prepareAuditEntryInsert(database) : undefined;
   const insertChain = database.prepare<[string, number, string, string, string]>(
     "INSERT INTO audit_chains (chain, opened_at, genesis_hash, key_id, signature) VALUES (?, ?, ?, ?, ?)",
   );
@@ -155,15 +283,6 @@ export function createSqliteAuditStore(database: Database.Database, options: Sql
     database.pragma(`synchronous = ${mode}`);
     synchronous = mode;
   };
-
-  const writeEntries = database.transaction((entries: readonly AuditEntryInput[]) => {
-    let index = 0;
-    for (; index + rowsPerStatement <= entries.length; index += rowsPerStatement) {
-      // better-sqlite3 binds an array's elements in order.
-      insertEntries.run(entries.slice(index, index + rowsPerStatement).flatMap(auditEntryValues));
-    }
-    for (; index < entries.length; index += 1) insertEntry.run(auditEntryValues(entries[index] as AuditEntryInput));
-  });
 
   const gatherPrune = (before: number, previous: StoredCheckpoint | undefined): PruneFacts => {
     const deletedTails: ChainHead[] = [];
@@ -244,8 +363,12 @@ export function createSqliteAuditStore(database: Database.Database, options: Sql
     async appendEntries(entries: readonly AuditEntryInput[], options: { durable: boolean }): Promise<void> {
       ensureOpen();
       if (entries.length === 0) return;
+      // With a writer thread this connection still commits registrations and checkpoints, which
+      // strict durability keeps as durable as the entries.
       setSynchronous(options.durable ? "FULL" : "NORMAL");
-      writeEntries.immediate(entries);
+      const rows = entries.map(auditEntryValues);
+      if (entryWriter !== undefined) await entryWriter.write(rows, options.durable);
+      else insertEntries?.immediate(rows);
     },
 
     async chainHead(chain: string): Promise<ChainHead | undefined> {
@@ -310,14 +433,16 @@ export function createSqliteAuditStore(database: Database.Database, options: Sql
 
     async close(): Promise<void> {
       closed = true;
+      await entryWriter?.close();
     },
   };
 }
 
 /**
  * Opens a dedicated connection to the SQLite file at `path` (creating and migrating it if
- * needed, with the same migration list as `openSqliteStorage`) and an audit store on it.
- * `close()` closes the connection.
+ * needed, with the same migration list as `openSqliteStorage`) and an audit store on it; with
+ * `worker: true` (never for `:memory:`), entry batches are inserted on a writer thread with a
+ * second connection. `close()` waits for pending writes, stops the thread and closes the connection.
  */
 export async function openSqliteAuditStore(path: string, options: OpenSqliteAuditStoreOptions = {}): Promise<AuditStore> {
   const memory = path === ":memory:" || path === "";
@@ -341,7 +466,16 @@ export async function openSqliteAuditStore(path: string, options: OpenSqliteAudi
     throw new StorageError("storage_open_failed", `Cannot open the audit log database ${location}: ${reason}`, { location, cause: error });
   }
   const opened = database;
-  const store = createSqliteAuditStore(opened, { ...options, location });
+  let entryWriter: SqliteAuditEntryWriter | undefined;
+  if (!memory && options.worker === true) {
+    try {
+      entryWriter = await startSqliteAuditEntryWriter(location, { busyTimeoutMs: options.busyTimeoutMs });
+    } catch (error) {
+      opened.close();
+      throw error;
+    }
+  }
+  const store = createSqliteAuditStore(opened, { location, checkpointRetries: options.checkpointRetries, entryWriter });
   return {
     ...store,
     async close(): Promise<void> {

@@ -556,12 +556,14 @@ export async function runGatewayBench(options: GatewayBenchOptions, progress: Pr
     }
 
     // (a) throughput, with (c) memory sampled all along and CPU time per request. With --rounds N
-    // every target is measured N times, the targets alternating, and the median round is kept:
+    // every target is measured N times, the targets alternating (order reversed every other
+    // round), and the median round is kept:
     // on a shared machine, drift between one target's run and the next is the largest error.
     const rounds = new Map<string, Array<NonNullable<TargetResult["throughput"][Variant]>>>();
     for (let round = 1; round <= options.rounds; round++)
     for (const variant of variants) {
-      for (const entry of measured) {
+      // Every other round in reverse order, so no target always runs right after the same one.
+      for (const entry of round % 2 === 0 ? measured.toReversed() : measured) {
         progress.status(`load ${variant}: ${entry.target.label} warm-up ${options.warmup} s ...`);
         await measureThroughput(entry.target, variant, options.connections, options.warmup);
         progress.status(`load ${variant}: ${entry.target.label}, ${options.connections} connections, ${options.duration} s ...`);

@@ -132,6 +132,9 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
   const onError = options.onError ?? defaultOnError;
   const checkpointIntervalMs = Math.max(0, options.checkpointIntervalMs ?? 60_000);
   const maxQueue = Math.max(1, Math.trunc(options.maxQueue ?? 10_000));
+  // 50 ms: at gateway rates that is ~150 rows per transaction, written 32 per statement. Shorter
+  // intervals (tried: 5 ms) made entries die younger but cost more per row in SQLite (small
+  // batches, one statement per row): +9 µs of CPU per request in a profile under load.
   const batchIntervalMs = Math.max(0, options.batchIntervalMs ?? 50);
   const maxBatch = Math.max(1, Math.trunc(options.maxBatch ?? 256));
   const maxRetryDelayMs = Math.max(batchIntervalMs, options.maxRetryDelayMs ?? 5_000);
@@ -376,11 +379,15 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
     if (closed) return Promise.reject(new AuditError("audit_closed", "The audit log was used after close()."));
     let entry: AuditEntryInput;
     try {
-      const content = normalizeRecord(record);
-      const bodies = bodyMode === "off" ? null : prepareBodies(bodyMode, record.bodies, bodyOptions);
-      const position = { chain, chainSeq: head.chainSeq + 1, prevHash: head.hash };
-      const unhashed = { ...content, bodies, ...position };
-      entry = { ...unhashed, hash: entryHash(position.prevHash, unhashed) };
+      // One object per entry, filled in place: on the request path, every copy of a ~30-field
+      // object is garbage that lives until the batch is written (and so gets promoted).
+      const filled = normalizeRecord(record) as AuditEntryInput;
+      filled.bodies = bodyMode === "off" ? null : prepareBodies(bodyMode, record.bodies, bodyOptions);
+      filled.chain = chain;
+      filled.chainSeq = head.chainSeq + 1;
+      filled.prevHash = head.hash;
+      filled.hash = entryHash(filled.prevHash, filled);
+      entry = filled;
     } catch (error) {
       return Promise.reject(error);
     }

@@ -310,6 +310,10 @@ describe("policy: human review", () => {
       assert.equal(approved.status, 200);
       const answer = await held;
       assert.match(answer.choices[0]?.message.content ?? "", /Globex Corporation/);
+      // The decision is an audited admin action, naming the review.
+      await server.composition.auditLog?.flush();
+      const decisions = ((await server.composition.auditLog?.query({ limit: 50 })) ?? []).filter((entry) => entry.action === "reviews.approve");
+      assert.deepEqual(decisions.map((entry) => [entry.kind, entry.subject, entry.status]), [["admin", item?.id, 200]]);
 
       const denied = server.client.chat.completions.create({ model: "gpt", messages: [{ role: "user", content: "Globex Corporation churn risk?" }] });
       const denial = assert.rejects(denied, (error: unknown) => error instanceof OpenAI.PermissionDeniedError && /denied/.test(error.message));

@@ -64,7 +64,7 @@ after(async () => {
 });
 
 interface Entry {
-  requestId: string;
+  request_id: string;
   kind: string;
   action: string;
   dialect: string;
@@ -74,17 +74,17 @@ interface Entry {
   provider: string;
   target: string;
   locality: string | null;
-  policyRule: string | null;
-  policyAction: string | null;
-  dataClasses: Record<string, number>;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
+  policy_rule: string | null;
+  policy_action: string | null;
+  data_classes: Record<string, number>;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
   status: number;
-  errorCode: string | null;
+  error_code: string | null;
   subject: string | null;
   chain: string;
-  chainSeq: number;
+  chain_seq: number;
   hash: string;
   seq: number;
 }
@@ -124,30 +124,30 @@ describe("audit entries for every endpoint", () => {
     const secret = ((await created.json()) as { key: string; id: string }).key;
 
     const all = await entries();
-    const byRequest = new Map(all.map((entry) => [entry.requestId, entry]));
+    const byRequest = new Map(all.map((entry) => [entry.request_id, entry]));
     const expect = (name: string, fields: Partial<Entry>): Entry => {
       const entry = byRequest.get(ids[name] as string);
       assert.ok(entry !== undefined, `an entry for ${name}`);
       for (const [field, value] of Object.entries(fields)) assert.deepEqual(entry[field as keyof Entry], value, `${name}.${field}`);
       return entry;
     };
-    const chat = expect("chat", { kind: "request", action: "chat.completions", dialect: "openai", key: "app", team: "web", model: "gpt", provider: "openai", target: "openai/gpt-4o-mini", locality: "third-party", status: 200, errorCode: null, policyRule: "emails-redacted", policyAction: "redact" });
-    assert.deepEqual(chat.dataClasses, { email: 1 });
-    assert.ok(chat.inputTokens > 0 && chat.outputTokens > 0 && chat.costUsd > 0, "tokens and cost of a priced model");
+    const chat = expect("chat", { kind: "request", action: "chat.completions", dialect: "openai", key: "app", team: "web", model: "gpt", provider: "openai", target: "openai/gpt-4o-mini", locality: "third-party", status: 200, error_code: null, policy_rule: "emails-redacted", policy_action: "redact" });
+    assert.deepEqual(chat.data_classes, { email: 1 });
+    assert.ok(chat.input_tokens > 0 && chat.output_tokens > 0 && chat.cost_usd > 0, "tokens and cost of a priced model");
     expect("stream", { action: "chat.completions", status: 200 });
     expect("completions", { action: "completions", dialect: "openai", status: 200 });
     expect("responses", { action: "responses", dialect: "openai", status: 200 });
     expect("embeddings", { action: "embeddings", target: "openai/text-embedding-3-small", status: 200 });
     expect("local", { action: "chat.completions", provider: "local-llama", locality: "in-process", status: 200 });
     expect("messages", { action: "messages", dialect: "anthropic", target: "anthropic/claude-sonnet-4-5", status: 200 });
-    expect("count", { action: "messages.count_tokens", dialect: "anthropic", costUsd: 0 });
+    expect("count", { action: "messages.count_tokens", dialect: "anthropic", cost_usd: 0 });
     expect("gemini", { action: "gemini.generate_content", dialect: "gemini", target: "gemini/gemini-2.5-flash", status: 200 });
-    expect("broken", { status: 400, errorCode: "invalid_json", provider: "" });
+    expect("broken", { status: 400, error_code: "invalid_json", provider: "" });
     expect("create", { kind: "admin", action: "keys.create", dialect: "hearth", key: "admin" });
     const text = JSON.stringify(all);
     for (const secretText of [clientKey, adminKey, secret, "ann.lee@example.org"]) assert.equal(text.includes(secretText), false, "no key or personal data in the audit log");
     // One chain for this process, positions without gaps.
-    const mine = all.filter((entry) => entry.chain === chat.chain).map((entry) => entry.chainSeq).sort((left, right) => left - right);
+    const mine = all.filter((entry) => entry.chain === chat.chain).map((entry) => entry.chain_seq).sort((left, right) => left - right);
     assert.deepEqual(mine, mine.map((_, index) => index + 1));
   });
 });

@@ -48,13 +48,15 @@ const createKeyBody = z.strictObject({
   rpm: z.number().int().positive().optional(),
   tpm: z.number().int().positive().optional(),
   budget: budgetBody.optional(),
-  /** Epoch ms. */
+  /** Unix seconds. */
   expires_at: z.number().int().positive().optional(),
 });
 
 export type CreateKeyBody = z.infer<typeof createKeyBody>;
 
-/** The API's view of a key: snake_case, no digest. */
+const seconds = (milliseconds: number | null): number | null => (milliseconds === null ? null : Math.floor(milliseconds / 1000));
+
+/** The API's view of a key: snake_case, Unix seconds (as OpenAI's objects and Hearth's reviews), no digest. */
 export function toKeyObject(record: ApiKeyRecord) {
   const summary = summarizeKey(record);
   return {
@@ -64,14 +66,49 @@ export function toKeyObject(record: ApiKeyRecord) {
     team: summary.team,
     role: summary.role,
     prefix: summary.prefix,
-    created_at: summary.createdAt,
-    revoked_at: summary.revokedAt,
-    expires_at: summary.expiresAt,
+    created_at: seconds(summary.createdAt),
+    revoked_at: seconds(summary.revokedAt),
+    expires_at: seconds(summary.expiresAt),
     models: summary.models,
     localities: summary.localities,
     rpm: summary.limits.rpm ?? null,
     tpm: summary.limits.tpm ?? null,
     budget: { day: summary.limits.budgetDay ?? null, month: summary.limits.budgetMonth ?? null },
+  };
+}
+
+/** An audit entry as the API shows it: snake_case; `time` stays epoch milliseconds (an audit needs them). */
+export function toAuditObject(entry: AuditEntry) {
+  return {
+    object: "hearth.audit_entry" as const,
+    seq: entry.seq,
+    time: entry.time,
+    request_id: entry.requestId,
+    kind: entry.kind,
+    action: entry.action,
+    dialect: entry.dialect,
+    key: entry.key,
+    team: entry.team,
+    model: entry.model,
+    route: entry.route,
+    provider: entry.provider,
+    target: entry.target,
+    locality: entry.locality,
+    policy_rule: entry.policyRule,
+    policy_action: entry.policyAction,
+    data_classes: entry.dataClasses,
+    input_tokens: entry.inputTokens,
+    output_tokens: entry.outputTokens,
+    cost_usd: entry.costUsd,
+    latency_ms: entry.latencyMs,
+    status: entry.status,
+    error_code: entry.errorCode,
+    subject: entry.subject,
+    bodies: entry.bodies,
+    chain: entry.chain,
+    chain_seq: entry.chainSeq,
+    prev_hash: entry.prevHash,
+    hash: entry.hash,
   };
 }
 
@@ -142,7 +179,7 @@ export function mountAdminRoutes(app: HearthApp, dependencies: AdminRouteDepende
         requestId: context.req.query("request_id") || undefined,
         limit,
       });
-      return context.json({ object: "list", data: entries });
+      return context.json({ object: "list", data: entries.map(toAuditObject) });
     } catch (error) {
       if (HearthError.isInstance(error)) return fail(context, error);
       throw error;
@@ -172,7 +209,7 @@ export function mountAdminRoutes(app: HearthApp, dependencies: AdminRouteDepende
       models: body.models,
       localities: body.localities,
       limits: { rpm: body.rpm, tpm: body.tpm, budgetDay: body.budget?.day, budgetMonth: body.budget?.month },
-      expiresAt: body.expires_at,
+      expiresAt: body.expires_at === undefined ? undefined : body.expires_at * 1000,
     });
     if (!created.ok) {
       await audit({ action: "keys.create", subject: body.name, context, status: 409 });

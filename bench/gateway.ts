@@ -455,41 +455,27 @@ export async function runGatewayBench(options: GatewayBenchOptions, progress: Pr
       progress.line(`HEARTH DID NOT START — measuring the others only:\n${failures.at(-1)}`);
     }
 
-    if (options.policy) {
-      progress.status("hearth with policy: starting ...");
+    // Further Hearths measured beside the default one (not judged against Portkey).
+    const extraHearths: Array<{ variant: HearthVariant; key: string; label: string; what: string }> = [
+      ...(options.policy ? [{ variant: "policy" as const, key: "hearth-policy", label: "Hearth+policy", what: "with policy" }] : []),
+      ...(options.accounting ? [{ variant: "unaccounted" as const, key: "hearth-unaccounted", label: "Hearth−audit", what: "without audit and usage" }] : []),
+    ];
+    for (const extra of extraHearths) {
+      progress.status(`hearth ${extra.what}: starting ...`);
       try {
-        const guarded = await startHearth(workDirectory, upstream.port, undefined, "policy");
-        children.push(guarded.child);
-        progress.line(`hearth+policy: pid ${guarded.child.pid} at ${guarded.origin}`);
+        const started = await startHearth(workDirectory, upstream.port, undefined, extra.variant);
+        children.push(started.child);
+        progress.line(`${extra.key}: pid ${started.child.pid} at ${started.origin}`);
         running.push({
-          target: upstreamTarget("hearth-policy", "Hearth+policy", guarded.origin, {}, hearthModel),
+          target: upstreamTarget(extra.key, extra.label, started.origin, {}, hearthModel),
           measurable: true,
-          child: guarded.child,
+          child: started.child,
           sampler: undefined,
           idleBytes: undefined,
-          result: { key: "hearth-policy", label: "Hearth+policy", pid: guarded.child.pid, throughput: {}, latency: {}, memory: undefined },
+          result: { key: extra.key, label: extra.label, pid: started.child.pid, throughput: {}, latency: {}, memory: undefined },
         });
       } catch (error) {
-        failures.push(`Hearth with policy did not start: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-
-    if (options.accounting) {
-      progress.status("hearth without audit and usage: starting ...");
-      try {
-        const bare = await startHearth(workDirectory, upstream.port, undefined, "unaccounted");
-        children.push(bare.child);
-        progress.line(`hearth-unaccounted: pid ${bare.child.pid} at ${bare.origin}`);
-        running.push({
-          target: upstreamTarget("hearth-unaccounted", "Hearth−audit", bare.origin, {}, hearthModel),
-          measurable: true,
-          child: bare.child,
-          sampler: undefined,
-          idleBytes: undefined,
-          result: { key: "hearth-unaccounted", label: "Hearth−audit", pid: bare.child.pid, throughput: {}, latency: {}, memory: undefined },
-        });
-      } catch (error) {
-        failures.push(`Hearth without audit and usage did not start: ${error instanceof Error ? error.message : String(error)}`);
+        failures.push(`Hearth ${extra.what} did not start: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
 

@@ -235,7 +235,7 @@ function createPricing(config: Config): Pricing {
   };
 }
 
-/** The limits engine behind the gateway's `admit`: a key's own limits and its team's. */
+/** The limits engine behind the gateway's admission: a key's own limits and its team's (config `teams`). */
 function createLimitGate(config: Config, counters: CounterStore, storage: Storage, logger: Logger): LimitGate | undefined {
   const teams = new Map(config.teams.map((team) => [team.name, team]));
   const usage = storage.usage;
@@ -247,8 +247,8 @@ function createLimitGate(config: Config, counters: CounterStore, storage: Storag
   const hasLimits = (limits: KeyLimits | undefined): boolean =>
     limits !== undefined && (limits.rpm !== undefined || limits.tpm !== undefined || limits.budgetDay !== undefined || limits.budgetMonth !== undefined);
   return {
+    applies: (caller) => caller !== undefined && (hasLimits(caller.limits) || (caller.team !== undefined && teams.has(caller.team))),
     async reserve({ caller, estimatedTokens, estimatedCostUsd }) {
-      if (caller === undefined) return undefined;
       const subjects: LimitSubject[] = [];
       // Counters are named by the key's name: usage (what budgets are seeded from) records names.
       if (hasLimits(caller.limits)) {
@@ -475,7 +475,6 @@ export async function compose(config: Config, logger: Logger, options: { storage
     audit,
     limits: createLimitGate(config, counters, storage, logger),
     pricing: createPricing(config),
-    teams: new Map(config.teams.map((team) => [team.name, { rpm: team.rpm, tpm: team.tpm, budgetDay: team.budget?.day, budgetMonth: team.budget?.month }])),
     onAuditError: (error) => logger.error("audit append failed", { error: String(error) }),
   });
   const gateway = createGateway({ catalog, requestLog: storage.requestLog, guard, accounting, routing });

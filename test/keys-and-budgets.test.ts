@@ -91,6 +91,10 @@ describe("virtual keys", () => {
     const wrong = await admin("/v1/hearth/keys", { method: "POST", body: JSON.stringify({ name: "carol", rpm: -1 }) });
     assert.equal(wrong.status, 400);
     assert.equal(((await wrong.json()) as { error: { param: string } }).error.param, "rpm");
+    const huge = await admin("/v1/hearth/keys", { method: "POST", body: JSON.stringify({ name: "carol", team: "x".repeat(100_000) }) });
+    assert.equal(huge.status, 413);
+    const listed = (await (await admin("/v1/hearth/keys")).json()) as { data: Array<{ name: string }> };
+    assert.equal(listed.data.some((key) => key.name === "carol"), false, "nothing created by refused bodies");
   });
 
   test("a client key cannot administer: keys, other keys' usage and reviews need an admin key", async () => {

@@ -2,14 +2,14 @@ import { HearthError } from "../spec/errors.ts";
 import type { RouteTarget } from "./gateway.ts";
 import { modelAllowed, type Caller } from "./keys/service.ts";
 import type { AuditRecord } from "./audit/types.ts";
-import type { KeyLimits } from "./keys/types.ts";
 import type { UsageStore } from "./usage/types.ts";
 
 /**
  * One accounting path for every endpoint: before a request is dispatched its key is checked
  * (allowed models and localities) and its limits reserve the estimated tokens and cost; after it
  * ends, whatever the endpoint and however it ended, the same step settles the reservation, adds
- * the usage and cost, and appends the audit entry. The gateway calls `admit` and `record`; what
+ * the usage and cost, and appends the audit entry. The gateway calls `permit`, `reserve` (when
+ * `limited`) and `record`; what
  * is behind them (limiter, usage store, audit log, prices) is injected by compose.ts.
  */
 
@@ -29,7 +29,9 @@ export interface Reservation {
 
 /** The limits engine as accounting needs it (src/core/limits implements it). */
 export interface LimitGate {
-  reserve(request: { caller: Caller | undefined; team: KeyLimits | undefined; estimatedTokens: number; estimatedCostUsd: number }): Promise<Reservation | undefined>;
+  /** Whether any limit (the key's own or its team's) applies to this caller; when not, nothing is estimated or reserved. */
+  applies(caller: Caller | undefined): boolean;
+  reserve(request: { caller: Caller; estimatedTokens: number; estimatedCostUsd: number }): Promise<Reservation | undefined>;
 }
 
 /** Price of one request on one target. */
@@ -74,8 +76,6 @@ export interface AccountingOptions {
   audit?: AuditSink | undefined;
   limits?: LimitGate | undefined;
   pricing: Pricing;
-  /** Team limits from config (`teams[]`). */
-  teams?: ReadonlyMap<string, KeyLimits> | undefined;
   /** Output tokens assumed for a reservation when the request sets no maximum (default 512). */
   defaultOutputTokens?: number | undefined;
   /** Told about a failed audit append in fast mode (the response is already on its way). */
@@ -94,16 +94,10 @@ export function createAccounting(options: AccountingOptions) {
   const defaultOutputTokens = options.defaultOutputTokens ?? 512;
 
   /**
-   * Checks what the key may use and reserves its limits. Returns the targets the key may reach
-   * (its allowed localities) and the reservation to settle; throws `forbidden` or `rate_limited`.
+   * Checks what the key may use: the targets it may reach (its allowed localities). Throws
+   * `forbidden`. Synchronous: the request path pays no promise for a key without limits.
    */
-  async function admit(
-    caller: Caller | undefined,
-    model: string,
-    targets: RouteTarget[],
-    /** `inputTokens` is called only when limits need an estimate. */
-    estimate: { inputTokens: () => number; maxOutputTokens: number | undefined },
-  ): Promise<{ targets: RouteTarget[]; reservation: Reservation | undefined }> {
+  function permit(caller: Caller | undefined, model: string, targets: RouteTarget[]): RouteTarget[] {
     if (caller !== undefined && !modelAllowed(caller.models, model)) {
       throw new HearthError("forbidden", `The key '${caller.key}' may not use the model '${model}'.`, { param: "model" });
     }
@@ -115,18 +109,34 @@ export function createAccounting(options: AccountingOptions) {
         throw new HearthError("forbidden", `The key '${caller?.key}' may only use ${localities.join(", ")} models; '${model}' is served elsewhere.`, { param: "model" });
       }
     }
+    return allowed;
+  }
+
+  /** Whether `reserve` has anything to do for this caller. */
+  function limited(caller: Caller | undefined): caller is Caller {
+    return caller !== undefined && options.limits !== undefined && options.limits.applies(caller);
+  }
+
+  /**
+   * Reserves the estimated tokens and cost against the caller's limits (call when `limited`);
+   * throws `rate_limited` (or `overloaded` when the counters are unreachable and fail closed).
+   */
+  async function reserve(
+    caller: Caller,
+    targets: readonly RouteTarget[],
+    /** `inputTokens` is called only here, where an estimate is needed. */
+    estimate: { inputTokens: () => number; maxOutputTokens: number | undefined },
+  ): Promise<Reservation | undefined> {
     const limits = options.limits;
-    if (limits === undefined) return { targets: allowed, reservation: undefined };
-    const team = caller?.team === undefined ? undefined : options.teams?.get(caller.team);
+    if (limits === undefined) return undefined;
     const outputTokens = estimate.maxOutputTokens ?? defaultOutputTokens;
     const inputTokens = estimate.inputTokens();
     // The estimate assumes the dearest target of the route could serve it.
     let estimatedCostUsd = 0;
-    for (const target of allowed) {
+    for (const target of targets) {
       estimatedCostUsd = Math.max(estimatedCostUsd, options.pricing.costOf(target, { inputTokens, outputTokens, latencyMs: 0 }).costUsd);
     }
-    const reservation = await limits.reserve({ caller, team, estimatedTokens: inputTokens + outputTokens, estimatedCostUsd });
-    return { targets: allowed, reservation };
+    return limits.reserve({ caller, estimatedTokens: inputTokens + outputTokens, estimatedCostUsd });
   }
 
   /**
@@ -198,7 +208,7 @@ export function createAccounting(options: AccountingOptions) {
     return appended.catch((error: unknown) => options.onAuditError?.(error));
   }
 
-  return { admit, record, audit: options.audit, wantsBodies: options.audit?.wantsBodies === true };
+  return { permit, limited, reserve, record, audit: options.audit, wantsBodies: options.audit?.wantsBodies === true };
 }
 
 export type Accounting = ReturnType<typeof createAccounting>;

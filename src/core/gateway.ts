@@ -213,9 +213,8 @@ export function createGateway(dependencies: GatewayDependencies) {
     if (pending !== undefined) await pending.catch(() => undefined);
   }
 
-  /** Waits for a strict audit entry; a failed append fails the request, since it could not be proven. */
-  async function durable(pending: Promise<void> | undefined): Promise<void> {
-    if (pending === undefined) return;
+  /** Waits for the audit entry (call only with a pending append); a failed append fails the request, since it could not be proven. */
+  async function durable(pending: Promise<void>): Promise<void> {
     try {
       await pending;
     } catch (error) {
@@ -223,18 +222,33 @@ export function createGateway(dependencies: GatewayDependencies) {
     }
   }
 
-  /** Key permissions and limits for a resolved request; refusals are logged and thrown. */
-  async function admitted(context: RequestContext, model: string, route: ResolvedRoute, targets: RouteTarget[], request: unknown, maxOutputTokens: number | undefined) {
+  interface Admission {
+    targets: RouteTarget[];
+    reservation: Reservation | undefined;
+  }
+
+  /**
+   * Key permissions and limits for a resolved request; refusals are logged and thrown. Returns
+   * without a promise when no limit applies (the common case on the hot path).
+   */
+  function admitted(context: RequestContext, model: string, route: ResolvedRoute, targets: RouteTarget[], request: unknown, maxOutputTokens: number | undefined): Admission | Promise<Admission> {
     if (accounting === undefined) return { targets, reservation: undefined };
-    try {
-      // About four characters per token; the settle step replaces the estimate with the real count.
-      const inputTokens = (): number => Math.ceil(JSON.stringify(request).length / 4);
-      return await accounting.admit(context.caller, model, targets, { inputTokens, maxOutputTokens });
-    } catch (error) {
+    const refused = async (error: unknown): Promise<never> => {
       const failure = toHearthError(error);
       await logFailure(context, model, { status: statusOf(failure, context.signal), errorCode: failure.code, route });
       throw failure;
+    };
+    let allowed: RouteTarget[];
+    try {
+      allowed = accounting.permit(context.caller, model, targets);
+    } catch (error) {
+      return refused(error);
     }
+    const caller = context.caller;
+    if (!accounting.limited(caller)) return { targets: allowed, reservation: undefined };
+    // About four characters per token; the settle step replaces the estimate with the real count.
+    const inputTokens = (): number => Math.ceil(JSON.stringify(request).length / 4);
+    return accounting.reserve(caller, allowed, { inputTokens, maxOutputTokens }).then((reservation) => ({ targets: allowed, reservation }), refused);
   }
 
   function resolveLogged(name: string, capability: keyof ModelInfo["capabilities"], context: RequestContext) {
@@ -381,7 +395,8 @@ export function createGateway(dependencies: GatewayDependencies) {
     const name = request.model;
     const resolved = resolveLogged(name, kind, context);
     const { route } = resolved;
-    const admission = await admitted(context, name, route, resolved.targets, request, request.maxTokens);
+    const admitting = admitted(context, name, route, resolved.targets, request, request.maxTokens);
+    const admission = admitting instanceof Promise ? await admitting : admitting;
     const { reservation } = admission;
     const screened = await screen(kind, request, context, route, admission.targets, reservation);
     const targets = screened?.targets ?? admission.targets;
@@ -449,7 +464,8 @@ export function createGateway(dependencies: GatewayDependencies) {
               accounted = true;
               release();
               settle(undefined);
-              await durable(log(context, name, { status: 200, errorCode: null, usage, firstTokenAt, route, target, attempts: failures.length + 1, reservation, bodies: bodies() }));
+              const pending = log(context, name, { status: 200, errorCode: null, usage, firstTokenAt, route, target, attempts: failures.length + 1, reservation, bodies: bodies() });
+              if (pending !== undefined) await durable(pending);
             }
             yield part;
             current = await iterator.next();
@@ -497,7 +513,8 @@ export function createGateway(dependencies: GatewayDependencies) {
     const name = request.model;
     const resolved = resolveLogged(name, capability, context);
     const { route } = resolved;
-    const admission = await admitted(context, name, route, resolved.targets, request, 0);
+    const admitting = admitted(context, name, route, resolved.targets, request, 0);
+    const admission = admitting instanceof Promise ? await admitting : admitting;
     const { reservation } = admission;
     const screened = await screen(kind, request, context, route, admission.targets, reservation);
     const targets = screened?.targets ?? admission.targets;
@@ -526,7 +543,8 @@ export function createGateway(dependencies: GatewayDependencies) {
     }
     routed.settle();
     const bodies = keepBodies ? { request: JSON.stringify(request), response: undefined } : undefined;
-    await durable(log(context, name, { status: 200, errorCode: null, usage: usageOf(routed.result), route, target: routed.target, attempts: routed.failures.length + 1, reservation, bodies }));
+    const pending = log(context, name, { status: 200, errorCode: null, usage: usageOf(routed.result), route, target: routed.target, attempts: routed.failures.length + 1, reservation, bodies });
+    if (pending !== undefined) await durable(pending);
     return { entry: routed.target.entry, route: route.isRoute ? route.name : undefined, result: routed.result, policy: screened?.policy };
   }
 

@@ -6,6 +6,7 @@ import type { ApiKeyRecord } from "../../core/keys/types.ts";
 import type { AuditEntry, AuditQuery } from "../../core/audit/types.ts";
 import { usageDimensions, type UsageDimension, type UsageRow, type UsageStore } from "../../core/usage/types.ts";
 import { HearthError } from "../../spec/errors.ts";
+import { readJsonBody } from "../body.ts";
 import { errorResponse, openAIErrorFormat, type HearthApp, type HearthContext } from "../kit.ts";
 
 /** Records an administrative action in the audit log. */
@@ -124,17 +125,6 @@ function toUsageObject(row: UsageRow) {
   };
 }
 
-async function jsonBody(context: HearthContext): Promise<unknown> {
-  const text = await context.req.text();
-  if (text.length > 64_000) throw new HearthError("payload_too_large", "The body is larger than 64 kB.");
-  if (text.trim() === "") return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new HearthError("invalid_json", "The body is not valid JSON.");
-  }
-}
-
 function invalid(error: z.ZodError): HearthError {
   const issue = error.issues[0];
   const param = issue?.path.map(String).join(".") || undefined;
@@ -194,7 +184,8 @@ export function mountAdminRoutes(app: HearthApp, dependencies: AdminRouteDepende
   app.post("/v1/hearth/keys", async (context) => {
     let body: CreateKeyBody;
     try {
-      const parsed = createKeyBody.safeParse(await jsonBody(context));
+      // The shared reader: refuses a body over the cap before (or while) reading it, not after.
+      const parsed = createKeyBody.safeParse(await readJsonBody(context.req.raw, 64_000));
       if (!parsed.success) return fail(context, invalid(parsed.error));
       body = parsed.data;
     } catch (error) {

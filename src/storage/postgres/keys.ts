@@ -1,64 +1,16 @@
 import type pg from "pg";
-import type { ApiKeyRecord, KeyStore, Locality } from "../../core/keys/types.ts";
-
-interface Row {
-  id: string;
-  name: string;
-  team: string | null;
-  role: "user" | "admin";
-  digest: string;
-  prefix: string;
-  created_at: string;
-  revoked_at: string | null;
-  expires_at: string | null;
-  models: string[] | null;
-  localities: Locality[] | null;
-  rpm: number | null;
-  tpm: number | null;
-  budget_day: number | null;
-  budget_month: number | null;
-}
-
-function fromRow(row: Row): ApiKeyRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    team: row.team,
-    role: row.role,
-    digest: row.digest,
-    prefix: row.prefix,
-    createdAt: Number(row.created_at),
-    revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
-    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
-    models: row.models,
-    localities: row.localities,
-    limits: { rpm: row.rpm ?? undefined, tpm: row.tpm ?? undefined, budgetDay: row.budget_day ?? undefined, budgetMonth: row.budget_month ?? undefined },
-  };
-}
+import type { KeyStore } from "../../core/keys/types.ts";
+import { keyFromRow as fromRow, keyToRow, type KeyRow as Row } from "../sqlite/keys.ts";
 
 /** Virtual keys in PostgreSQL: shared by every replica. */
 export function createPostgresKeyStore(pool: pg.Pool): KeyStore {
   return {
     async insert(record) {
+      const row = keyToRow(record);
+      const columns = ["id", "name", "team", "role", "digest", "prefix", "created_at", "expires_at", "models", "localities", "rpm", "tpm", "budget_day", "budget_month"] as const;
       const result = await pool.query(
-        `INSERT INTO api_keys (id, name, team, role, digest, prefix, created_at, expires_at, models, localities, rpm, tpm, budget_day, budget_month)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING`,
-        [
-          record.id,
-          record.name,
-          record.team,
-          record.role,
-          record.digest,
-          record.prefix,
-          record.createdAt,
-          record.expiresAt,
-          record.models === null ? null : JSON.stringify(record.models),
-          record.localities === null ? null : JSON.stringify(record.localities),
-          record.limits.rpm ?? null,
-          record.limits.tpm ?? null,
-          record.limits.budgetDay ?? null,
-          record.limits.budgetMonth ?? null,
-        ],
+        `INSERT INTO api_keys (${columns.join(", ")}) VALUES (${columns.map((_, index) => `$${index + 1}`).join(", ")}) ON CONFLICT DO NOTHING`,
+        columns.map((column) => row[column]),
       );
       return result.rowCount === 1 ? "inserted" : "name_taken";
     },

@@ -1,32 +1,33 @@
 import type Database from "better-sqlite3";
 import type { ApiKeyRecord, KeyStore, Locality, NewApiKeyRecord } from "../../core/keys/types.ts";
 
-interface Row {
+/** A key row as either adapter reads it: SQLite gives JSON text and numbers, PostgreSQL parsed jsonb and bigint. */
+export interface KeyRow {
   id: string;
   name: string;
   team: string | null;
   role: "user" | "admin";
   digest: string;
   prefix: string;
-  created_at: number;
-  revoked_at: number | null;
-  expires_at: number | null;
-  models: string | null;
-  localities: string | null;
+  created_at: number | string;
+  revoked_at: number | string | null;
+  expires_at: number | string | null;
+  models: string | string[] | null;
+  localities: string | string[] | null;
   rpm: number | null;
   tpm: number | null;
   budget_day: number | null;
   budget_month: number | null;
 }
 
-function stringList(text: string | null): string[] | null {
-  if (text === null) return null;
-  const value: unknown = JSON.parse(text);
+function stringList(stored: string | string[] | null): string[] | null {
+  if (stored === null) return null;
+  const value: unknown = typeof stored === "string" ? JSON.parse(stored) : stored;
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : null;
 }
 
 /** Row ↔ record, shared with the PostgreSQL adapter (same column names). */
-export function keyFromRow(row: Row): ApiKeyRecord {
+export function keyFromRow(row: KeyRow): ApiKeyRecord {
   return {
     id: row.id,
     name: row.name,
@@ -48,7 +49,7 @@ export function keyFromRow(row: Row): ApiKeyRecord {
   };
 }
 
-export function keyToRow(record: NewApiKeyRecord): Omit<Row, "revoked_at"> {
+export function keyToRow(record: NewApiKeyRecord): Omit<KeyRow, "revoked_at"> & { models: string | null; localities: string | null } {
   return {
     id: record.id,
     name: record.name,
@@ -74,9 +75,9 @@ export function createSqliteKeyStore(database: Database.Database): KeyStore {
      VALUES (@id, @name, @team, @role, @digest, @prefix, @created_at, @expires_at, @models, @localities, @rpm, @tpm, @budget_day, @budget_month)
      ON CONFLICT DO NOTHING`,
   );
-  const byDigest = database.prepare<[string], Row>("SELECT * FROM api_keys WHERE digest = ?");
-  const all = database.prepare<[], Row>("SELECT * FROM api_keys ORDER BY created_at DESC, id DESC");
-  const find = database.prepare<[string, string], Row>("SELECT * FROM api_keys WHERE id = ? OR name = ?");
+  const byDigest = database.prepare<[string], KeyRow>("SELECT * FROM api_keys WHERE digest = ?");
+  const all = database.prepare<[], KeyRow>("SELECT * FROM api_keys ORDER BY created_at DESC, id DESC");
+  const find = database.prepare<[string, string], KeyRow>("SELECT * FROM api_keys WHERE id = ? OR name = ?");
   const revoke = database.prepare<[number, string], unknown>("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL");
   const active = database.prepare<[], { count: number }>("SELECT count(*) AS count FROM api_keys WHERE revoked_at IS NULL");
   return {

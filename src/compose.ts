@@ -469,7 +469,7 @@ export async function compose(config: Config, logger: Logger, options: { storage
     void prune();
   }
   const audit: AuditSink | undefined =
-    auditLog === undefined ? undefined : { append: (record) => (auditLog as AuditLog).append(record), durability: auditLog.durability, wantsBodies: config.audit.bodies !== "off" };
+    auditLog === undefined ? undefined : { append: (record) => (auditLog as AuditLog).offer(record), durability: auditLog.durability, wantsBodies: config.audit.bodies !== "off" };
   const accounting = createAccounting({
     usage: config.usage.enabled ? storage.usage : undefined,
     audit,

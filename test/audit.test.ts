@@ -162,9 +162,10 @@ describe("hearth audit verify", () => {
 
     const database = new Database(path.join(path.dirname(configFile), "hearth.db"));
     try {
-      const victim = database.prepare<[], { seq: number; request_id: string }>("SELECT seq, request_id FROM audit_entries ORDER BY seq LIMIT 1 OFFSET 3").get();
+      const victim = database.prepare<[], { seq: number }>("SELECT seq FROM audit_entries ORDER BY seq LIMIT 1 OFFSET 3").get();
       assert.ok(victim !== undefined);
-      database.prepare("UPDATE audit_entries SET output_tokens = output_tokens + 1 WHERE seq = ?").run(victim.seq);
+      // output_tokens is element 15 of the content array (core/audit/canonical.ts, entryContent).
+      database.prepare("UPDATE audit_entries SET content = json_set(content, '$[15]', (content ->> 15) + 1) WHERE seq = ?").run(victim.seq);
       const edited = await runHearth(["audit", "verify", "--config", configFile, "--json"]);
       assert.equal(edited.code, 1);
       const report = JSON.parse(edited.stdout) as { ok: boolean; problems: Array<{ kind: string; location?: { seq?: number; requestId?: string } }> };
@@ -173,7 +174,7 @@ describe("hearth audit verify", () => {
         report.problems.some((problem) => problem.kind === "edited" && problem.location?.seq === victim.seq),
         JSON.stringify(report.problems.slice(0, 3)),
       );
-      database.prepare("UPDATE audit_entries SET output_tokens = output_tokens - 1 WHERE seq = ?").run(victim.seq);
+      database.prepare("UPDATE audit_entries SET content = json_set(content, '$[15]', (content ->> 15) - 1) WHERE seq = ?").run(victim.seq);
       assert.equal((await runHearth(["audit", "verify", "--config", configFile])).code, 0, "restored: intact again");
 
       const deleted = database.prepare<[], { seq: number; chain_seq: number }>("SELECT seq, chain_seq FROM audit_entries ORDER BY seq LIMIT 1 OFFSET 5").get();

@@ -63,8 +63,11 @@ export interface FinishedRequest {
 export type AuditRecordInput = AuditRecord;
 
 export interface AuditSink {
-  /** Resolves when the entry is as durable as the configured mode promises. */
-  append(record: AuditRecordInput): Promise<void>;
+  /**
+   * Resolves when the entry is as durable as the configured mode promises; undefined when there
+   * is nothing to wait for (fast mode, queued with room to spare).
+   */
+  append(record: AuditRecordInput): Promise<void> | undefined;
   /** "strict": the response waits for `append`; "fast": it does not. */
   readonly durability: "strict" | "fast";
   /** True when entries keep request/response bodies (mode hash, redacted or full): the gateway then collects them. */
@@ -141,9 +144,9 @@ export function createAccounting(options: AccountingOptions) {
 
   /**
    * Accounts for a finished request: settles (or releases) its reservation, adds its usage and
-   * appends its audit entry. Returns a promise when there is an audit log: the caller holds the
-   * end of the answer until it resolves (strict: the entry is durable; fast: the entry is queued,
-   * at once unless the queue is full).
+   * appends its audit entry. Returns a promise when the answer must wait for the audit log: the
+   * caller holds the end of the answer until it resolves (strict: until the entry is durable;
+   * fast: only while the bounded queue is full). Otherwise undefined: nothing to await.
    */
   function record(finished: FinishedRequest, reservation: Reservation | undefined): Promise<void> | undefined {
     const target = finished.target;
@@ -202,7 +205,7 @@ export function createAccounting(options: AccountingOptions) {
       subject: null,
       bodies: finished.bodies,
     });
-    if (audit.durability === "strict") return appended;
+    if (appended === undefined || audit.durability === "strict") return appended;
     // Fast mode resolves at once unless the bounded queue is full: then the answer waits for room
     // (backpressure; an audit entry is never dropped). A failure there is reported, not the client's.
     return appended.catch((error: unknown) => options.onAuditError?.(error));

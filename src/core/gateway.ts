@@ -163,7 +163,8 @@ export function createGateway(dependencies: GatewayDependencies) {
 
   /**
    * Accounts for a finished request: the request log, then usage, limits and audit. Returns a
-   * promise only when the audit log is strict: the answer must not be released before it resolves.
+   * promise only when the answer must wait for the audit log (strict mode, or a full queue in
+   * fast mode): it must not be released before the promise resolves.
    */
   function log(context: RequestContext, model: string, outcome: Outcome): Promise<void> | undefined {
     const finishedAt = now();

@@ -3,73 +3,26 @@
  * names). Reading never coerces types: a value someone changed in the database must reach the
  * verifier as it is, so the entry fails its hash check instead of being silently repaired.
  */
-import { bodiesFromJson, bodiesToJson, dataClassesFromJson, dataClassesToJson } from "../core/audit/canonical.ts";
-import type { AuditChainRegistration, AuditEntry, AuditEntryInput, CheckpointReason, StoredCheckpoint } from "../core/audit/types.ts";
+import { contentFromText, entryContent } from "../core/audit/canonical.ts";
+import type { AuditChainRegistration, AuditEntry, AuditEntryContent, AuditEntryInput, CheckpointReason, StoredCheckpoint } from "../core/audit/types.ts";
 
-/** Column names of audit_entries in insert order (without `seq`, which the database assigns). */
-export const auditEntryColumns = [
-  "chain",
-  "chain_seq",
-  "prev_hash",
-  "hash",
-  "time",
-  "request_id",
-  "kind",
-  "action",
-  "dialect",
-  "key_name",
-  "team",
-  "model",
-  "route",
-  "provider",
-  "target",
-  "locality",
-  "policy_rule",
-  "policy_action",
-  "data_classes",
-  "input_tokens",
-  "output_tokens",
-  "cost_usd",
-  "latency_ms",
-  "status",
-  "error_code",
-  "subject",
-  "bodies",
-] as const;
+/**
+ * Column names of audit_entries in insert order (without `seq`, which the database assigns). The
+ * columns the stores order and filter by (chain, position, time) and the hash links have columns
+ * of their own; everything else is one JSON array, `content` (`entryContent`), so a row binds six
+ * values instead of one per field. Queries by request id, key or team read the array's elements
+ * (`contentIndex`).
+ */
+export const auditEntryColumns = ["chain", "chain_seq", "time", "prev_hash", "hash", "content"] as const;
+
+/** Where a field sits in the `content` array (0-based), for queries that filter on it. */
+export const contentIndex = { requestId: 0, key: 4, team: 5 } as const;
 
 export type AuditRowValue = string | number | null;
 
 /** Values in `auditEntryColumns` order. */
 export function auditEntryValues(entry: AuditEntryInput): AuditRowValue[] {
-  return [
-    entry.chain,
-    entry.chainSeq,
-    entry.prevHash,
-    entry.hash,
-    entry.time,
-    entry.requestId,
-    entry.kind,
-    entry.action,
-    entry.dialect,
-    entry.key,
-    entry.team,
-    entry.model,
-    entry.route,
-    entry.provider,
-    entry.target,
-    entry.locality,
-    entry.policyRule,
-    entry.policyAction,
-    dataClassesToJson(entry.dataClasses),
-    entry.inputTokens,
-    entry.outputTokens,
-    entry.costUsd,
-    entry.latencyMs,
-    entry.status,
-    entry.errorCode,
-    entry.subject,
-    bodiesToJson(entry.bodies),
-  ];
+  return [entry.chain, entry.chainSeq, entry.time, entry.prevHash, entry.hash, entry.content ?? entryContent(entry)];
 }
 
 /** A row of audit_entries as a driver returns it. */
@@ -77,34 +30,42 @@ export interface AuditEntryRow {
   seq: number;
   chain: string;
   chain_seq: number;
+  time: number;
   prev_hash: string;
   hash: string;
-  time: number;
-  request_id: string;
-  kind: "request" | "admin";
-  action: string;
-  dialect: string;
-  key_name: string | null;
-  team: string | null;
-  model: string;
-  route: string | null;
-  provider: string;
-  target: string;
-  locality: string | null;
-  policy_rule: string | null;
-  policy_action: string | null;
-  data_classes: string;
-  input_tokens: number;
-  output_tokens: number;
-  cost_usd: number;
-  latency_ms: number;
-  status: number;
-  error_code: string | null;
-  subject: string | null;
-  bodies: string | null;
+  content: string;
+}
+
+/** What a row whose content cannot be read shows: placeholders, marked `damaged` (it fails its hash check). */
+function damagedContent(): Omit<AuditEntryContent, "time"> {
+  return {
+    requestId: "",
+    kind: "request",
+    action: "",
+    dialect: "",
+    key: null,
+    team: null,
+    model: "",
+    route: null,
+    provider: "",
+    target: "",
+    locality: null,
+    policyRule: null,
+    policyAction: null,
+    dataClasses: {},
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    latencyMs: 0,
+    status: 0,
+    errorCode: null,
+    subject: null,
+    bodies: null,
+  };
 }
 
 export function auditEntryFromRow(row: AuditEntryRow): AuditEntry {
+  const content = contentFromText(row.content);
   return {
     seq: row.seq,
     chain: row.chain,
@@ -112,28 +73,9 @@ export function auditEntryFromRow(row: AuditEntryRow): AuditEntry {
     prevHash: row.prev_hash,
     hash: row.hash,
     time: row.time,
-    requestId: row.request_id,
-    kind: row.kind,
-    action: row.action,
-    dialect: row.dialect,
-    key: row.key_name,
-    team: row.team,
-    model: row.model,
-    route: row.route,
-    provider: row.provider,
-    target: row.target,
-    locality: row.locality,
-    policyRule: row.policy_rule,
-    policyAction: row.policy_action,
-    dataClasses: dataClassesFromJson(row.data_classes),
-    inputTokens: row.input_tokens,
-    outputTokens: row.output_tokens,
-    costUsd: row.cost_usd,
-    latencyMs: row.latency_ms,
-    status: row.status,
-    errorCode: row.error_code,
-    subject: row.subject,
-    bodies: bodiesFromJson(row.bodies),
+    ...(content ?? damagedContent()),
+    content: row.content,
+    ...(content === undefined ? { damaged: true as const } : {}),
   };
 }
 

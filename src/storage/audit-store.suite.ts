@@ -100,13 +100,21 @@ async function seeded(store: AuditStore, count = 10, options: Partial<AuditLogOp
 
 const setList = auditEntryColumns.map((column) => `${column} = ?`).join(", ");
 
-/** Overwrites every column of row `seq` but seq itself. */
+/** Overwrites every column of row `seq` but seq itself, with the content serialised from `entry`'s fields (not a content text it was read with). */
 async function setRow(db: AuditTestDatabase, seq: number, entry: AuditEntry): Promise<void> {
-  await db.exec(`UPDATE audit_entries SET ${setList} WHERE seq = ?`, [...auditEntryValues(entry), seq]);
+  await db.exec(`UPDATE audit_entries SET ${setList} WHERE seq = ?`, [...auditEntryValues({ ...entry, content: undefined }), seq]);
+}
+
+/** Rewrites the content array of row `seq` (a JSON array in canonical field order; see `entryContent`). */
+async function editContent(db: AuditTestDatabase, seq: number, edit: (content: unknown[]) => void): Promise<void> {
+  const [row] = await db.rows<{ content: string }>("SELECT content FROM audit_entries WHERE seq = ?", [seq]);
+  const content = JSON.parse(String(row?.content)) as unknown[];
+  edit(content);
+  await db.exec("UPDATE audit_entries SET content = ? WHERE seq = ?", [JSON.stringify(content), seq]);
 }
 
 async function insertRow(db: AuditTestDatabase, entry: Omit<AuditEntry, "seq">): Promise<void> {
-  await db.exec(`INSERT INTO audit_entries (${auditEntryColumns.join(", ")}) VALUES (${auditEntryColumns.map(() => "?").join(", ")})`, auditEntryValues(entry));
+  await db.exec(`INSERT INTO audit_entries (${auditEntryColumns.join(", ")}) VALUES (${auditEntryColumns.map(() => "?").join(", ")})`, auditEntryValues({ ...entry, content: undefined }));
 }
 
 /** A store that holds every write until `release()` and counts the transactions it was asked for. */
@@ -226,15 +234,28 @@ export function auditStoreSuite(name: string, harness: AuditStoreHarness, option
         assert.equal(log.stats().checkpoints, 2, "close writes the final one");
       }));
 
-    test("editing one column of one row is reported as edited, at that row", () =>
+    test("editing one field of one row, in its content or in a column, is reported as edited, at that row", () =>
       withDatabase(async (db) => {
         const { log, entries } = await seeded(db.store);
         const target = entries[4] as AuditEntry;
-        await db.exec("UPDATE audit_entries SET model = ? WHERE seq = ?", ["gpt-3.5-turbo", target.seq]);
+        await editContent(db, target.seq, (content) => {
+          content[6] = "gpt-3.5-turbo";
+        });
         const report = await verify(db.store);
         assert.equal(report.ok, false);
         assert.deepEqual(kinds(report), ["edited"]);
         assert.deepEqual(report.problems[0]?.location, { seq: target.seq, chain: log.chain, chainSeq: 5, requestId: "request-4" });
+
+        await editContent(db, target.seq, (content) => {
+          content[6] = target.model;
+        });
+        assert.deepEqual((await verify(db.store)).problems, [], "put back, it verifies again");
+        await db.exec("UPDATE audit_entries SET time = time + 1 WHERE seq = ?", [target.seq]);
+        assert.deepEqual(kinds(await verify(db.store)), ["edited"], "the time column is hashed too");
+        await db.exec("UPDATE audit_entries SET time = time - 1, content = ? WHERE seq = ?", ["not json", target.seq]);
+        const damaged = await verify(db.store);
+        assert.deepEqual(kinds(damaged), ["edited"], "unreadable content is an edit, not a crash");
+        assert.equal(damaged.problems[0]?.location.seq, target.seq);
       }));
 
     test("a row rewritten with a recomputed hash breaks the next link and the checkpoint's head", () =>
@@ -242,7 +263,7 @@ export function auditStoreSuite(name: string, harness: AuditStoreHarness, option
         const { log, entries } = await seeded(db.store);
         const last = entries[9] as AuditEntry;
         const forged = { ...(entries[4] as AuditEntry), status: 500 };
-        await db.exec("UPDATE audit_entries SET status = ?, hash = ? WHERE seq = ?", [500, entryHash(forged.prevHash, forged), forged.seq]);
+        await setRow(db, forged.seq, { ...forged, hash: entryHash(forged.prevHash, forged) });
         const report = await verify(db.store);
         const link = find(report, "broken_link");
         assert.equal(link.location.chainSeq, 6);
@@ -326,13 +347,13 @@ export function auditStoreSuite(name: string, harness: AuditStoreHarness, option
         const original = entries[4] as AuditEntry;
         const duplicate = { ...original, requestId: "forged-duplicate", model: "claude" };
         await insertRow(db, { ...duplicate, hash: entryHash(duplicate.prevHash, duplicate) });
-        const [forgedRow] = await db.rows<{ seq: number }>("SELECT seq FROM audit_entries WHERE request_id = ?", ["forged-duplicate"]);
+        const [forgedRow] = await db.rows<{ seq: number }>("SELECT seq FROM audit_entries WHERE content LIKE ?", ['["forged-duplicate",%']);
         const report = await verify(db.store);
         assert.deepEqual(kinds(report), ["inserted"]);
         assert.equal(report.problems[0]?.location.seq, forgedRow?.seq);
         assert.equal(report.problems[0]?.location.chainSeq, 5);
 
-        await db.exec("DELETE FROM audit_entries WHERE request_id = ?", ["forged-duplicate"]);
+        await db.exec("DELETE FROM audit_entries WHERE content LIKE ?", ['["forged-duplicate",%']);
         await db.exec("UPDATE audit_entries SET chain_seq = chain_seq + 1 WHERE chain_seq >= 5");
         const squeezed = { ...original, requestId: "forged-squeezed" };
         await insertRow(db, { ...squeezed, hash: entryHash(squeezed.prevHash, squeezed) });
@@ -613,8 +634,10 @@ export function auditStoreSuite(name: string, harness: AuditStoreHarness, option
         assert.deepEqual(digested?.bodies, { mode: "hash", request: { sha256: "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824" }, response: null });
         assert.deepEqual((await verify(db.store)).problems, []);
 
-        const [row] = await db.rows<{ bodies: string }>("SELECT bodies FROM audit_entries WHERE seq = ?", [encrypted?.seq]);
-        await db.exec("UPDATE audit_entries SET bodies = ? WHERE seq = ?", [String(row?.bodies).replace(/"data":"[^"]+"/, '"data":"AAAA"'), encrypted?.seq]);
+        await editContent(db, encrypted?.seq ?? 0, (content) => {
+          // [mode, [keyId, iv, tag, data], response]: the request's ciphertext.
+          ((content[21] as unknown[])[1] as string[])[3] = "AAAA";
+        });
         assert.deepEqual(kinds(await verify(db.store)), ["edited"], "changed ciphertext fails the chain hash");
 
         await assert.rejects(open(db.store, { bodies: { mode: "redacted" } }), (error: unknown) => AuditError.isInstance(error) && error.code === "audit_config" && /encryption key/.test(error.message));

@@ -91,7 +91,7 @@ describe("hearth audit commands", () => {
 
       const Database = (await import("better-sqlite3")).default;
       const raw = new Database(file);
-      raw.prepare("UPDATE audit_entries SET model = 'gpt-4o' WHERE chain_seq = 3").run();
+      raw.prepare("UPDATE audit_entries SET content = json_set(content, '$[6]', 'gpt-4o') WHERE chain_seq = 3").run();
       raw.prepare("DELETE FROM audit_entries WHERE chain_seq = 5").run();
       raw.close();
       const failed = new Capture();

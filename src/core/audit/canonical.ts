@@ -6,7 +6,7 @@
  */
 import { hash } from "node:crypto";
 import { AuditError } from "./errors.ts";
-import type { AuditEntryContent, AuditEntryInput, AuditRecord, Hash, StoredBodies, StoredBody } from "./types.ts";
+import type { AuditEntry, AuditEntryContent, AuditEntryInput, AuditRecord, Hash, StoredBodies, StoredBody } from "./types.ts";
 
 /** The first prevHash of a chain that opened before any checkpoint existed. */
 export const zeroHash: Hash = "0".repeat(64);
@@ -44,15 +44,20 @@ function canonicalBodies(bodies: StoredBodies | null): unknown {
 }
 
 /**
- * The canonical text of an entry without its hash fields. Covers the chain and position (so a row
- * cannot move) and every content field; not `seq`, which the database assigns.
+ * The start of an entry's canonical text: the format tag and the fields the stores keep in columns
+ * of their own (chain, position, time), without the closing bracket.
  */
-export function canonicalEntry(entry: Omit<AuditEntryInput, "prevHash" | "hash">): string {
+export function canonicalPrefix(chain: string, chainSeq: number, time: number): string {
+  const text = JSON.stringify([entryFormat, chain, chainSeq, time]);
+  return text.slice(0, -1);
+}
+
+/**
+ * The rest of the canonical entry, as a JSON array of its own: what the stores keep in their
+ * `content` column. The canonical text is `canonicalPrefix(...) + "," + content.slice(1)`.
+ */
+export function entryContent(entry: AuditEntryContent): string {
   return JSON.stringify([
-    entryFormat,
-    entry.chain,
-    entry.chainSeq,
-    entry.time,
     entry.requestId,
     entry.kind,
     entry.action,
@@ -78,9 +83,45 @@ export function canonicalEntry(entry: Omit<AuditEntryInput, "prevHash" | "hash">
   ]);
 }
 
+/** The canonical text from a prefix and a content array's text (see `entryContent`). */
+function joinCanonical(prefix: string, content: string): string {
+  return `${prefix},${content.slice(1)}`;
+}
+
+/**
+ * The canonical text of an entry without its hash fields. Covers the chain and position (so a row
+ * cannot move) and every content field; not `seq`, which the database assigns. One JSON array:
+ * ["hearth-audit-entry-v1", chain, chainSeq, time, requestId, kind, ...] (see `entryContent`).
+ */
+export function canonicalEntry(entry: Omit<AuditEntryInput, "prevHash" | "hash" | "content">): string {
+  return joinCanonical(canonicalPrefix(entry.chain, entry.chainSeq, entry.time), entryContent(entry));
+}
+
 /** hash = SHA-256(prevHash ‖ canonical entry), over UTF-8; prevHash is fixed-width hex, so the split is unambiguous. */
-export function entryHash(prevHash: Hash, entry: Omit<AuditEntryInput, "prevHash" | "hash">): Hash {
+export function entryHash(prevHash: Hash, entry: Omit<AuditEntryInput, "prevHash" | "hash" | "content">): Hash {
   return hash("sha256", prevHash + canonicalEntry(entry), "hex");
+}
+
+/** The same hash from an entry's content text as stored (`entryContent`), without re-serialising it. */
+export function contentHash(prevHash: Hash, chain: string, chainSeq: number, time: number, content: string): Hash {
+  return hash("sha256", prevHash + joinCanonical(canonicalPrefix(chain, chainSeq, time), content), "hex");
+}
+
+/**
+ * True when an entry read back hashes to `entry.hash` at position `chainSeq` (default its own).
+ * An entry with its stored content text is hashed over that text; if that fails (a row migrated
+ * from the column-per-field layout keeps equivalent but not byte-identical JSON), over its
+ * re-serialised fields, which is only possible when the content was readable.
+ */
+export function storedEntryHashMatches(entry: AuditEntry, chainSeq: number = entry.chainSeq): boolean {
+  const stored = entry.content;
+  if (stored !== undefined && contentHash(entry.prevHash, entry.chain, chainSeq, entry.time, stored) === entry.hash) return true;
+  if (entry.damaged === true) return false;
+  try {
+    return entryHash(entry.prevHash, chainSeq === entry.chainSeq ? entry : { ...entry, chainSeq }) === entry.hash;
+  } catch {
+    return false;
+  }
 }
 
 /** True when the entry's stored hash matches its content and prevHash. */
@@ -97,17 +138,19 @@ function storable(value: string): string {
   return wellFormed.includes("\u0000") ? wellFormed.replaceAll("\u0000", "\uFFFD") : wellFormed;
 }
 
-function text(record: AuditRecord, field: keyof AuditRecord): string {
+const asIs = (value: string): string => value;
+
+function text(record: AuditRecord, field: keyof AuditRecord, clean: (value: string) => string): string {
   const value = record[field];
   if (typeof value !== "string") throw new AuditError("audit_invalid_record", `Audit record field ${field} must be a string.`);
-  return storable(value);
+  return clean(value);
 }
 
-function optionalText(record: AuditRecord, field: keyof AuditRecord): string | null {
+function optionalText(record: AuditRecord, field: keyof AuditRecord, clean: (value: string) => string): string | null {
   const value = record[field];
   if (value === null || value === undefined) return null;
   if (typeof value !== "string") throw new AuditError("audit_invalid_record", `Audit record field ${field} must be a string or null.`);
-  return storable(value);
+  return clean(value);
 }
 
 function finite(record: AuditRecord, field: keyof AuditRecord): number {
@@ -123,14 +166,14 @@ function integer(record: AuditRecord, field: keyof AuditRecord): number {
   return Math.round(finite(record, field)) + 0;
 }
 
-function dataClassesOf(record: AuditRecord): Record<string, number> {
+function dataClassesOf(record: AuditRecord, clean: (value: string) => string): Record<string, number> {
   const value: unknown = record.dataClasses;
   if (value === undefined || value === null) return {};
   if (typeof value !== "object" || Array.isArray(value)) throw new AuditError("audit_invalid_record", "Audit record field dataClasses must be an object of counts.");
   const result: Record<string, number> = {};
   for (const [type, count] of Object.entries(value)) {
     if (typeof count !== "number" || !Number.isFinite(count)) throw new AuditError("audit_invalid_record", `Audit record dataClasses.${type} must be a finite count.`);
-    result[storable(type)] = Math.round(count) + 0;
+    result[clean(type)] = Math.round(count) + 0;
   }
   return result;
 }
@@ -139,33 +182,115 @@ function dataClassesOf(record: AuditRecord): Record<string, number> {
  * The record as it will be stored and hashed: validated, numbers rounded the way the columns
  * keep them (cost to 1e-9 USD), strings made storable. Bodies are handled by `prepareBodies`.
  * Throws `audit_invalid_record` for a value no database would give back unchanged.
+ *
+ * `storable: false` skips the string repair (the writer's fast path): the writer then checks the
+ * entry's JSON text, where a lone surrogate or a NUL shows up as an escape (`needsStorable`), and
+ * normalises again with repair only then.
  */
-export function normalizeRecord(record: AuditRecord): Omit<AuditEntryContent, "bodies"> {
+export function normalizeRecord(record: AuditRecord, options: { storable?: boolean } = {}): Omit<AuditEntryContent, "bodies"> {
   const kind = record.kind;
   if (kind !== "request" && kind !== "admin") throw new AuditError("audit_invalid_record", "Audit record field kind must be \"request\" or \"admin\".");
+  const clean = options.storable === false ? asIs : storable;
   return {
     time: integer(record, "time"),
-    requestId: text(record, "requestId"),
+    requestId: text(record, "requestId", clean),
     kind,
-    action: text(record, "action"),
-    dialect: text(record, "dialect"),
-    key: optionalText(record, "key"),
-    team: optionalText(record, "team"),
-    model: text(record, "model"),
-    route: optionalText(record, "route"),
-    provider: text(record, "provider"),
-    target: text(record, "target"),
-    locality: optionalText(record, "locality"),
-    policyRule: optionalText(record, "policyRule"),
-    policyAction: optionalText(record, "policyAction"),
-    dataClasses: dataClassesOf(record),
+    action: text(record, "action", clean),
+    dialect: text(record, "dialect", clean),
+    key: optionalText(record, "key", clean),
+    team: optionalText(record, "team", clean),
+    model: text(record, "model", clean),
+    route: optionalText(record, "route", clean),
+    provider: text(record, "provider", clean),
+    target: text(record, "target", clean),
+    locality: optionalText(record, "locality", clean),
+    policyRule: optionalText(record, "policyRule", clean),
+    policyAction: optionalText(record, "policyAction", clean),
+    dataClasses: dataClassesOf(record, clean),
     inputTokens: integer(record, "inputTokens"),
     outputTokens: integer(record, "outputTokens"),
     costUsd: Math.round(finite(record, "costUsd") * 1e9) / 1e9 + 0,
     latencyMs: finite(record, "latencyMs") + 0,
     status: integer(record, "status"),
-    errorCode: optionalText(record, "errorCode"),
-    subject: optionalText(record, "subject"),
+    errorCode: optionalText(record, "errorCode", clean),
+    subject: optionalText(record, "subject", clean),
+  };
+}
+
+/**
+ * True when JSON text (as JSON.stringify writes it) holds a string that `storable` would change:
+ * JSON.stringify writes a lone surrogate as a lowercase \\udXXX escape and NUL as \\u0000.
+ */
+export function needsStorable(json: string): boolean {
+  return json.includes("\\u") && /\\u(?:0000|d[89a-f])/.test(json);
+}
+
+const isText = (value: unknown): value is string => typeof value === "string";
+const isOptionalText = (value: unknown): value is string | null => value === null || typeof value === "string";
+
+function storedBodyFromCanonical(value: unknown): StoredBody | null | undefined {
+  if (value === null) return null;
+  if (!Array.isArray(value) || !value.every(isText)) return undefined;
+  if (value.length === 1) return { sha256: value[0] as string };
+  if (value.length === 4) return { keyId: value[0] as string, iv: value[1] as string, tag: value[2] as string, data: value[3] as string };
+  return undefined;
+}
+
+/**
+ * An entry's content read back from its stored text (`entryContent`), or undefined when the text
+ * is not a content array at all (not JSON, wrong length, malformed data classes or bodies).
+ * Scalar values are taken as they are, not coerced: a wrong type fails the hash check.
+ */
+export function contentFromText(text: unknown): Omit<AuditEntryContent, "time"> | undefined {
+  if (typeof text !== "string") return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(value) || value.length !== 22) return undefined;
+  const pairs: unknown = value[13];
+  if (!Array.isArray(pairs)) return undefined;
+  const dataClasses: Record<string, number> = {};
+  for (const pair of pairs) {
+    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== "string" || typeof pair[1] !== "number") return undefined;
+    dataClasses[pair[0]] = pair[1];
+  }
+  const rawBodies: unknown = value[21];
+  let bodies: StoredBodies | null = null;
+  if (rawBodies !== null) {
+    if (!Array.isArray(rawBodies) || rawBodies.length !== 3) return undefined;
+    const [mode, request, response] = rawBodies as [unknown, unknown, unknown];
+    const storedRequest = storedBodyFromCanonical(request);
+    const storedResponse = storedBodyFromCanonical(response);
+    if ((mode !== "hash" && mode !== "redacted" && mode !== "full") || storedRequest === undefined || storedResponse === undefined) return undefined;
+    bodies = { mode, request: storedRequest, response: storedResponse };
+  }
+  if (!isText(value[0]) || !isText(value[1]) || !isOptionalText(value[4]) || !isOptionalText(value[5])) return undefined;
+  return {
+    requestId: value[0],
+    kind: value[1] as AuditEntryContent["kind"],
+    action: value[2] as string,
+    dialect: value[3] as string,
+    key: value[4],
+    team: value[5],
+    model: value[6] as string,
+    route: value[7] as string | null,
+    provider: value[8] as string,
+    target: value[9] as string,
+    locality: value[10] as string | null,
+    policyRule: value[11] as string | null,
+    policyAction: value[12] as string | null,
+    dataClasses,
+    inputTokens: value[14] as number,
+    outputTokens: value[15] as number,
+    costUsd: value[16] as number,
+    latencyMs: value[17] as number,
+    status: value[18] as number,
+    errorCode: value[19] as string | null,
+    subject: value[20] as string | null,
+    bodies,
   };
 }
 

@@ -1,8 +1,10 @@
 /**
- * The audit log writer: one per process. It opens its own hash chain, hashes each record into it
- * at `append` time (in call order, in memory: no database round trip per entry), writes entries
- * in group commits, and signs a checkpoint every `checkpointIntervalMs`, on `checkpoint()` and on
- * `close()`.
+ * The audit log writer: one per process. It opens its own hash chain, validates each record at
+ * `append` time and queues it in call order; entries get their chain position and hash when
+ * their batch is written (in memory, in order: no database round trip per entry), in group
+ * commits; it signs a checkpoint every `checkpointIntervalMs`, on `checkpoint()` and on `close()`.
+ * Hashing a whole batch in one loop, rather than one entry per request, keeps that work off the
+ * request path and costs less per entry (docs/benchmarks.md, "Audit log").
  *
  * Durability:
  * - `strict`: `append` resolves once the entry is committed durably; it rejects (and the caller
@@ -13,10 +15,10 @@
  *   never dropped (unlike the request log). Failed writes are retried with backoff and reported
  *   through `onError`.
  */
-import { randomBytes } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { checkBodyOptions, prepareBodies, type AuditBodyOptions } from "./bodies.ts";
-import { entryHash, normalizeRecord, zeroHash } from "./canonical.ts";
+import { canonicalPrefix, entryContent, needsStorable, normalizeRecord, zeroHash } from "./canonical.ts";
 import { planCheckpoint, signChainRegistration } from "./checkpoint.ts";
 import { AuditError } from "./errors.ts";
 import type { AuditSigner } from "./signing.ts";
@@ -74,8 +76,14 @@ export interface AuditLog {
   /** This process's chain (a new one if someone else wrote into it; see `audit_chain_diverged`). */
   readonly chain: string;
   readonly durability: AuditDurability;
-  /** Hashes the record into this process's chain and writes it; see the module comment for when it resolves. */
+  /** Queues the record for this process's chain; see the module comment for when it resolves. */
   append(record: AuditRecord): Promise<void>;
+  /**
+   * `append` without a promise when there is nothing to wait for: undefined once the entry is
+   * queued in fast mode with room to spare (the request path's common case), else what `append`
+   * returns.
+   */
+  offer(record: AuditRecord): Promise<void> | undefined;
   /** Resolves when every entry appended before the call is written; rejects if a write failed (fast mode: they stay queued). */
   flush(): Promise<void>;
   /** Flushes, then writes a checkpoint now (even if nothing changed); resolves with it. */
@@ -94,7 +102,10 @@ export function createChainId(): string {
 }
 
 interface Pending {
+  /** Chain, position and hash are (re)assigned each time its batch is written. */
   entry: AuditEntryInput;
+  /** The record, kept only until the entry has been checked for strings `storable` repairs. */
+  record: AuditRecord | undefined;
   /** Strict mode: settles the append's promise. */
   resolve?: (() => void) | undefined;
   reject?: ((error: unknown) => void) | undefined;
@@ -150,8 +161,6 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
   let chain = options.chainId ?? createChainId();
   const genesis = await openChain(chain);
 
-  /** The newest hashed entry (queued or written). */
-  let head: Position = genesis;
   /** The newest entry known to be committed. */
   let durable: Position = genesis;
   /** FIFO of entries not yet written; `front` skips taken items without shifting the array. */
@@ -198,18 +207,32 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
    */
   const maybeCommitted = new Map<Hash, Position>();
 
-  /** Recomputes chain positions of everything queued, after `from` (a failed write left a hole, or the database disagrees). */
-  const rechain = (from: Position): void => {
-    let previous = from;
-    for (let index = front; index < queue.length; index += 1) {
-      const entry = (queue[index] as Pending).entry;
+  /**
+   * Places a batch in the chain right after the newest committed entry and hashes it, in order.
+   * Run for every attempt: after a failed write, a re-chained or a switched chain, the batch goes
+   * where the chain now ends, so it never has a hole.
+   */
+  const position = (batch: readonly Pending[]): void => {
+    let previous = durable;
+    for (const pending of batch) {
+      const entry = pending.entry;
+      let content = entry.content;
+      if (content === undefined) {
+        content = entryContent(entry);
+        if (pending.record !== undefined && needsStorable(content)) {
+          // A lone surrogate or NUL would not read back from the database as it was hashed.
+          Object.assign(entry, normalizeRecord(pending.record));
+          content = entryContent(entry);
+        }
+        pending.record = undefined;
+        entry.content = content;
+      }
       entry.chain = chain;
       entry.chainSeq = previous.chainSeq + 1;
       entry.prevHash = previous.hash;
-      entry.hash = entryHash(entry.prevHash, entry);
+      entry.hash = hash("sha256", `${previous.hash}${canonicalPrefix(chain, entry.chainSeq, entry.time)},${content.slice(1)}`, "hex");
       previous = { chainSeq: entry.chainSeq, hash: entry.hash };
     }
-    head = previous;
   };
 
   /** An append has room once at most `maxQueue` unsettled entries (itself included) are ahead of the database. */
@@ -249,7 +272,6 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
     chain = next;
     durable = start;
     maybeCommitted.clear();
-    rechain(start);
     onError(
       new AuditError(
         "audit_chain_diverged",
@@ -275,7 +297,6 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
     if (ours !== undefined && ours.chainSeq === stored?.chainSeq) {
       // An earlier strict batch we rejected did commit: the chain goes on from it.
       durable = ours;
-      rechain(durable);
       return "retry";
     }
     try {
@@ -297,8 +318,13 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
       for (;;) {
         // Let appends that arrive meanwhile (I/O callbacks) join this commit: that is the group commit.
         if (!first || strict) await yieldToEventLoop();
-        first = false;
         if (queued() === 0) return;
+        // Fast mode writes on, right away, only while full batches wait; a partial batch waits for
+        // the timer instead (writeNow re-arms it). Going on with what one event-loop turn brought
+        // (~15 entries at 3,000 requests/s) made transactions ten times smaller and each entry
+        // cost ~40% more: every commit writes whole pages of the table and both indexes.
+        if (!first && !strict && queued() < maxBatch) return;
+        first = false;
         await writeBatch(queue.slice(front, front + maxBatch));
       }
     } finally {
@@ -309,6 +335,7 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
   /** One transaction; on failure, strict mode rejects the batch, fast mode throws (the batch stays queued). */
   const writeBatch = async (batch: Pending[]): Promise<void> => {
     try {
+      position(batch);
       await store.appendEntries(batch.map((pending) => pending.entry), { durable: strict });
       committed(batch);
       retryDelayMs = batchIntervalMs;
@@ -330,7 +357,6 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
       const end = (batch[batch.length - 1] as Pending).entry;
       maybeCommitted.set(end.hash, { chainSeq: end.chainSeq, hash: end.hash });
       if (maybeCommitted.size > 1_000) maybeCommitted.delete(maybeCommitted.keys().next().value as Hash);
-      rechain(durable);
       const failure = new AuditError("audit_write_failed", `The audit entry could not be written to ${store.location}: ${describe(error)}`, { cause: error });
       for (const pending of batch) pending.reject?.(failure);
     }
@@ -375,26 +401,21 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
     batchTimer.unref();
   };
 
-  const append = (record: AuditRecord): Promise<void> => {
+  const offer = (record: AuditRecord): Promise<void> | undefined => {
     if (closed) return Promise.reject(new AuditError("audit_closed", "The audit log was used after close()."));
     let entry: AuditEntryInput;
     try {
       // One object per entry, filled in place: on the request path, every copy of a ~30-field
-      // object is garbage that lives until the batch is written (and so gets promoted).
-      const filled = normalizeRecord(record) as AuditEntryInput;
-      filled.bodies = bodyMode === "off" ? null : prepareBodies(bodyMode, record.bodies, bodyOptions);
-      filled.chain = chain;
-      filled.chainSeq = head.chainSeq + 1;
-      filled.prevHash = head.hash;
-      filled.hash = entryHash(filled.prevHash, filled);
-      entry = filled;
+      // object is garbage that lives until the batch is written (and so gets promoted). String
+      // repair waits for the entry's JSON text, which shows in one scan whether any is needed.
+      entry = normalizeRecord(record, { storable: false }) as AuditEntryInput;
+      entry.bodies = bodyMode === "off" ? null : prepareBodies(bodyMode, record.bodies, bodyOptions);
     } catch (error) {
       return Promise.reject(error);
     }
-    head = { chainSeq: entry.chainSeq, hash: entry.hash };
     appended += 1;
     const ticket = appended;
-    const pending: Pending = { entry };
+    const pending: Pending = { entry, record };
     queue.push(pending);
     if (strict) {
       const promise = new Promise<void>((resolve, reject) => {
@@ -412,7 +433,7 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
     } else {
       scheduleWrite(batchIntervalMs);
     }
-    if (ticket - settled <= maxQueue) return Promise.resolve();
+    if (ticket - settled <= maxQueue) return undefined;
     // Full: write now rather than on the (unref'd) timer, so a waiting caller is not left
     // waiting on a timer that does not keep the process alive.
     if (draining === undefined) writeNow();
@@ -420,6 +441,8 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
       roomWaiters.push({ ticket, resolve });
     });
   };
+
+  const append = (record: AuditRecord): Promise<void> => offer(record) ?? Promise.resolve();
 
   const flush = async (): Promise<void> => {
     const target = appended;
@@ -478,6 +501,7 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
     },
     durability: options.durability,
     append,
+    offer,
     flush,
     async checkpoint() {
       if (closed) throw new AuditError("audit_closed", "The audit log was used after close().");

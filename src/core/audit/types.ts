@@ -100,11 +100,21 @@ export interface AuditEntryInput extends AuditEntryContent {
   chainSeq: number;
   prevHash: Hash;
   hash: Hash;
+  /**
+   * The content's JSON text (`entryContent`) as hashed. The writer sets it when it hashes the
+   * entry, so the store does not serialise the entry again; without it, the store derives it.
+   */
+  content?: string | undefined;
 }
 
-/** An entry as read back: `seq` is the database's global order across chains (not hashed). */
+/**
+ * An entry as read back: `seq` is the database's global order across chains (not hashed);
+ * `content` is the stored text the fields were read from.
+ */
 export interface AuditEntry extends AuditEntryInput {
   seq: number;
+  /** The stored content could not be read as an entry: the fields are placeholders and the entry fails its hash check. */
+  damaged?: true | undefined;
 }
 
 /**

@@ -15,7 +15,7 @@
  * are reported as `uncovered`, a warning.
  */
 import type { KeyObject } from "node:crypto";
-import { entryHash, sha256Hex, zeroHash } from "./canonical.ts";
+import { sha256Hex, storedEntryHashMatches, zeroHash } from "./canonical.ts";
 import { chainSigningText, checkpointDomain, parseCheckpointBody } from "./checkpoint.ts";
 import { auditKeyring, verifyAuditSignature, type AuditPublicKeyInput } from "./signing.ts";
 import type {
@@ -285,8 +285,9 @@ class ChainCheck {
     this.#held = [];
   }
 
-  #hashAt(entry: AuditEntry, chainSeq: number): Hash {
-    return chainSeq === entry.chainSeq ? entryHash(entry.prevHash, entry) : entryHash(entry.prevHash, { ...entry, chainSeq });
+  /** Whether the entry hashes to its stored hash at position `chainSeq`. */
+  #hashOkAt(entry: AuditEntry, chainSeq: number): boolean {
+    return storedEntryHashMatches(entry, chainSeq);
   }
 
   #matchesHead(entry: AuditEntry, effective: number): boolean {
@@ -306,7 +307,7 @@ class ChainCheck {
       const effective = stored - this.#shift;
       const score = (entry: AuditEntry): number =>
         (this.#matchesHead(entry, effective) ? 8 : 0) +
-        (this.#hashAt(entry, effective) === entry.hash ? 4 : 0) +
+        (this.#hashOkAt(entry, effective) ? 4 : 0) +
         (entry.prevHash === this.#expectedPrev ? 2 : 0) +
         (next !== undefined && next.prevHash === entry.hash ? 1 : 0);
       let best = -1;
@@ -327,12 +328,12 @@ class ChainCheck {
 
   #processRow(entry: AuditEntry): void {
     let effective = entry.chainSeq - this.#shift;
-    let hashOk = this.#hashAt(entry, effective) === entry.hash;
+    let hashOk = this.#hashOkAt(entry, effective);
     let renumberedDown = false;
     if (!hashOk) {
       const previous = this.#previous;
       const before = this.#before;
-      if (previous !== undefined && before !== undefined && entry.prevHash === before.expectedPrev && this.#hashAt(entry, effective - 1) === entry.hash) {
+      if (previous !== undefined && before !== undefined && entry.prevHash === before.expectedPrev && this.#hashOkAt(entry, effective - 1)) {
         // This row belongs one place earlier and links where the previous row should have: the
         // previous row was inserted and everything after it renumbered to make room.
         this.#held = [];
@@ -347,7 +348,7 @@ class ChainCheck {
         this.#shift += 1;
         effective -= 1;
         hashOk = true;
-      } else if (this.#hashAt(entry, effective + 1) === entry.hash) {
+      } else if (this.#hashOkAt(entry, effective + 1)) {
         // This row belongs one place later: rows were deleted and the rest renumbered down to hide the gap.
         this.#shift -= 1;
         effective += 1;
@@ -432,7 +433,7 @@ class ChainCheck {
       for (let j = i + 1; j < edited.length; j += 1) {
         const b = edited[j] as AuditEntry;
         if (paired.has(b)) continue;
-        if (swappedHash(a, b) === a.hash && swappedHash(b, a) === b.hash) {
+        if (swapMatches(a, b) && swapMatches(b, a)) {
           paired.add(a).add(b);
           this.#problems.add(
             "reordered",
@@ -449,9 +450,9 @@ class ChainCheck {
   }
 }
 
-/** The hash `slot`'s position would have with `content`'s data in it. */
-function swappedHash(slot: AuditEntry, content: AuditEntry): Hash {
-  return entryHash(slot.prevHash, { ...content, chain: slot.chain, chainSeq: slot.chainSeq });
+/** Whether `content`'s data (its time and content) belongs at `slot`'s position: it hashes to the slot's stored hash there. */
+function swapMatches(slot: AuditEntry, content: AuditEntry): boolean {
+  return storedEntryHashMatches({ ...content, chain: slot.chain, chainSeq: slot.chainSeq, prevHash: slot.prevHash, hash: slot.hash });
 }
 
 /** Report order: checkpoint problems first (by id), then by chain and position. */

@@ -60,3 +60,65 @@ export const auditPostgresMigrationSql = `
   );
   CREATE INDEX audit_checkpoints_reason ON audit_checkpoints (reason, id);
 `;
+
+/** `content` element of one stored body (`request` or `response`) from migration 1's `bodies` JSON (`b`). */
+function migratedBody(part: "request" | "response"): string {
+  const at = `b.value -> '${part}'`;
+  return `CASE WHEN ${at} IS NULL OR json_typeof(${at}) = 'null' THEN NULL
+    WHEN ${at} -> 'sha256' IS NOT NULL THEN json_build_array(${at} ->> 'sha256')
+    ELSE json_build_array(${at} ->> 'keyId', ${at} ->> 'iv', ${at} ->> 'tag', ${at} ->> 'data') END`;
+}
+
+/**
+ * SQL of PostgreSQL migration 3, `audit-content-column`: the same change as SQLite migration 8
+ * (see sqlite/audit-schema.ts): the fields other than chain, position, time and hashes move into
+ * one JSON array, `content` (text: the verifier hashes what was stored). Existing rows are
+ * rewritten with PostgreSQL's JSON functions (equivalent JSON, verified over re-serialised
+ * fields); a damaged JSON value goes in as a string and stays damaged. `audit_json` reads text
+ * as JSON or NULL (PostgreSQL 15 has no `pg_input_is_valid`), and the queries use it to read a
+ * content element without failing on a damaged row. Identity values and the sequence position
+ * are kept.
+ */
+export const auditPostgresContentMigrationSql = `
+  CREATE FUNCTION audit_json(value text) RETURNS json LANGUAGE plpgsql IMMUTABLE AS $$
+  BEGIN
+    RETURN value::json;
+  EXCEPTION WHEN others THEN
+    RETURN NULL;
+  END $$;
+
+  CREATE TABLE audit_entries_content (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    chain text NOT NULL,
+    chain_seq bigint NOT NULL,
+    time bigint NOT NULL,
+    prev_hash text NOT NULL,
+    hash text NOT NULL,
+    content text NOT NULL
+  );
+  INSERT INTO audit_entries_content (seq, chain, chain_seq, time, prev_hash, hash, content)
+  OVERRIDING SYSTEM VALUE
+  SELECT e.seq, e.chain, e.chain_seq, e.time, e.prev_hash, e.hash, json_build_array(
+    e.request_id, e.kind, e.action, e.dialect, e.key_name, e.team, e.model, e.route, e.provider, e.target, e.locality, e.policy_rule, e.policy_action,
+    CASE WHEN json_typeof(d.value) = 'object'
+      THEN (SELECT coalesce(json_agg(json_build_array(p.key, p.value) ORDER BY p.key COLLATE "C"), '[]'::json) FROM json_each(d.value) p)
+      ELSE to_json(e.data_classes) END,
+    e.input_tokens, e.output_tokens, e.cost_usd, e.latency_ms, e.status, e.error_code, e.subject,
+    CASE WHEN e.bodies IS NULL THEN NULL
+      WHEN json_typeof(b.value) = 'object' THEN json_build_array(b.value ->> 'mode', ${migratedBody("request")}, ${migratedBody("response")})
+      ELSE to_json(e.bodies) END
+  )::text
+  FROM audit_entries e
+  CROSS JOIN LATERAL (SELECT audit_json(e.data_classes) AS value) d
+  CROSS JOIN LATERAL (SELECT audit_json(e.bodies) AS value) b
+  ORDER BY e.seq;
+  SELECT setval(
+    pg_get_serial_sequence('audit_entries_content', 'seq'),
+    greatest(coalesce(pg_sequence_last_value(pg_get_serial_sequence('audit_entries', 'seq')::regclass), 0), coalesce((SELECT max(seq) FROM audit_entries_content), 0), 1),
+    coalesce(pg_sequence_last_value(pg_get_serial_sequence('audit_entries', 'seq')::regclass), (SELECT max(seq) FROM audit_entries_content)) IS NOT NULL
+  );
+  DROP TABLE audit_entries;
+  ALTER TABLE audit_entries_content RENAME TO audit_entries;
+  CREATE UNIQUE INDEX audit_entries_chain ON audit_entries (chain, chain_seq);
+  CREATE INDEX audit_entries_time ON audit_entries (time);
+`;

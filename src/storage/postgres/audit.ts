@@ -33,6 +33,7 @@ import {
   auditEntryValues,
   auditQueryLimit,
   auditTimeBounds,
+  contentIndex,
   type AuditChainRow,
   type AuditCheckpointRow,
   type AuditEntryRow,
@@ -45,32 +46,14 @@ import { applyPostgresMigrations } from "./migrations.ts";
 const columnTypes: Record<(typeof auditEntryColumns)[number], string> = {
   chain: "text",
   chain_seq: "bigint",
+  time: "bigint",
   prev_hash: "text",
   hash: "text",
-  time: "bigint",
-  request_id: "text",
-  kind: "text",
-  action: "text",
-  dialect: "text",
-  key_name: "text",
-  team: "text",
-  model: "text",
-  route: "text",
-  provider: "text",
-  target: "text",
-  locality: "text",
-  policy_rule: "text",
-  policy_action: "text",
-  data_classes: "text",
-  input_tokens: "bigint",
-  output_tokens: "bigint",
-  cost_usd: "double precision",
-  latency_ms: "double precision",
-  status: "integer",
-  error_code: "text",
-  subject: "text",
-  bodies: "text",
+  content: "text",
 };
+
+/** An element of the content array as text; NULL (not an error) for a row whose content is not JSON. */
+const contentField = (index: number): string => `audit_json(content) ->> ${index}`;
 
 const columnList = auditEntryColumns.join(", ");
 const insertSql = `INSERT INTO audit_entries (${columnList})
@@ -380,7 +363,8 @@ export function createPostgresAuditStore(pool: pg.Pool, options: PostgresAuditSt
       const result = await pool.query<AuditEntryRow>(
         `SELECT * FROM audit_entries
          WHERE time >= $1 AND time < $2
-           AND ($3::text IS NULL OR key_name = $3) AND ($4::text IS NULL OR team = $4) AND ($5::text IS NULL OR request_id = $5)
+           AND ($3::text IS NULL OR ${contentField(contentIndex.key)} = $3) AND ($4::text IS NULL OR ${contentField(contentIndex.team)} = $4)
+           AND ($5::text IS NULL OR ${contentField(contentIndex.requestId)} = $5)
          ORDER BY time DESC, seq DESC LIMIT $6`,
         [bounds.since, bounds.until, filter.key ?? null, filter.team ?? null, filter.requestId ?? null, limit],
       );

@@ -7,7 +7,7 @@
 import type pg from "pg";
 import { StorageError } from "../errors.ts";
 import { keysTableSql, reviewsTableSql, usageTableSql } from "./accounting-schema.ts";
-import { auditPostgresMigrationSql } from "./audit-schema.ts";
+import { auditPostgresContentMigrationSql, auditPostgresMigrationSql } from "./audit-schema.ts";
 import { postgresOpenError, quoteIdentifier } from "./connect.ts";
 
 export interface PostgresMigration {
@@ -21,6 +21,7 @@ export interface PostgresMigration {
 export const postgresMigrations: readonly PostgresMigration[] = [
   { version: 1, name: "create-audit-log", sql: auditPostgresMigrationSql },
   { version: 2, name: "create-keys-usage-reviews", sql: `${keysTableSql}\n${usageTableSql}\n${reviewsTableSql}` },
+  { version: 3, name: "audit-content-column", sql: auditPostgresContentMigrationSql },
 ];
 
 function checkMigrationList(migrations: readonly PostgresMigration[]): void {

@@ -212,7 +212,7 @@ test("writer thread: a thread that dies fails its unconfirmed writes (strict app
       assert.ok(writer.thread !== undefined && writer.thread !== first, "a new thread wrote the next entry");
       assert.equal(log.stats().rejected, 1);
       assert.deepEqual(errors, []);
-      const rows = raw.prepare("SELECT chain_seq, request_id FROM audit_entries ORDER BY seq").all();
+      const rows = raw.prepare("SELECT chain_seq, content ->> 0 AS request_id FROM audit_entries ORDER BY seq").all();
       assert.deepEqual(rows, [
         { chain_seq: 1, request_id: "request-1" },
         { chain_seq: 2, request_id: "request-3" },

@@ -34,6 +34,7 @@ import {
   auditEntryValues,
   auditQueryLimit,
   auditTimeBounds,
+  contentIndex,
   type AuditChainRow,
   type AuditCheckpointRow,
   type AuditEntryRow,
@@ -194,6 +195,9 @@ function isBusy(error: unknown): boolean {
 
 const sleep = (milliseconds: number): Promise<void> => new Promise((done) => setTimeout(done, milliseconds));
 
+/** An element of the content array; NULL (not an error) for a row whose content is not JSON. */
+const contentField = (index: number): string => `CASE WHEN json_valid(content) THEN content ->> ${index} END`;
+
 interface TailRow {
   chain: string;
   keep_from: number | null;
@@ -270,7 +274,8 @@ export function createSqliteAuditStore(database: Database.Database, options: Sql
   const selectQuery = database.prepare<[{ since: number; until: number; key: string | null; team: string | null; requestId: string | null; limit: number }], AuditEntryRow>(
     `SELECT * FROM audit_entries
      WHERE time >= @since AND time < @until
-       AND (@key IS NULL OR key_name = @key) AND (@team IS NULL OR team = @team) AND (@requestId IS NULL OR request_id = @requestId)
+       AND (@key IS NULL OR ${contentField(contentIndex.key)} = @key) AND (@team IS NULL OR ${contentField(contentIndex.team)} = @team)
+       AND (@requestId IS NULL OR ${contentField(contentIndex.requestId)} = @requestId)
      ORDER BY time DESC, seq DESC LIMIT @limit`,
   );
 

@@ -1,4 +1,4 @@
-import { auditMigrationSql } from "./audit-schema.ts";
+import { auditContentMigrationSql, auditMigrationSql } from "./audit-schema.ts";
 import { keysMigrationSql } from "./keys-schema.ts";
 import { usageMigrationSql } from "./usage-schema.ts";
 
@@ -88,4 +88,5 @@ export const migrations: readonly Migration[] = [
   { version: 5, name: "create-audit-log", sql: auditMigrationSql },
   { version: 6, name: "create-api-keys", sql: keysMigrationSql },
   { version: 7, name: "create-usage", sql: usageMigrationSql },
+  { version: 8, name: "audit-content-column", sql: auditContentMigrationSql },
 ];

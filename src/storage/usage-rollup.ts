@@ -24,6 +24,12 @@ export interface RollupRow {
  */
 export class RollupBuffer {
   #rows = new Map<string, RollupRow>();
+  /**
+   * The row the previous record went to: under steady load most records have the same
+   * dimensions as the one before (one client, one model), and comparing seven strings costs
+   * less than building the map key and hashing it.
+   */
+  #last: RollupRow | undefined;
 
   get size(): number {
     return this.#rows.size;
@@ -34,11 +40,24 @@ export class RollupBuffer {
     const key = record.key ?? "";
     const team = record.team ?? "";
     const locality = record.locality ?? "";
-    const id = `${day}\u0000${key}\u0000${team}\u0000${record.model}\u0000${record.provider}\u0000${locality}\u0000${record.endpoint}`;
-    let row = this.#rows.get(id);
-    if (row === undefined) {
-      row = { day, key, team, model: record.model, provider: record.provider, locality, endpoint: record.endpoint, requests: 0, errors: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0, unpriced: 0 };
-      this.#rows.set(id, row);
+    let row = this.#last;
+    if (
+      row === undefined ||
+      row.day !== day ||
+      row.model !== record.model ||
+      row.endpoint !== record.endpoint ||
+      row.provider !== record.provider ||
+      row.key !== key ||
+      row.team !== team ||
+      row.locality !== locality
+    ) {
+      const id = `${day}\u0000${key}\u0000${team}\u0000${record.model}\u0000${record.provider}\u0000${locality}\u0000${record.endpoint}`;
+      row = this.#rows.get(id);
+      if (row === undefined) {
+        row = { day, key, team, model: record.model, provider: record.provider, locality, endpoint: record.endpoint, requests: 0, errors: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0, unpriced: 0 };
+        this.#rows.set(id, row);
+      }
+      this.#last = row;
     }
     row.requests += 1;
     if (record.error) row.errors += 1;
@@ -52,6 +71,7 @@ export class RollupBuffer {
   drain(): RollupRow[] {
     const rows = [...this.#rows.values()];
     this.#rows = new Map();
+    this.#last = undefined;
     return rows;
   }
 

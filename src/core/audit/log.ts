@@ -104,8 +104,6 @@ export function createChainId(): string {
 interface Pending {
   /** Chain, position and hash are (re)assigned each time its batch is written. */
   entry: AuditEntryInput;
-  /** The record, kept only until the entry has been checked for strings `storable` repairs. */
-  record: AuditRecord | undefined;
   /** Strict mode: settles the append's promise. */
   resolve?: (() => void) | undefined;
   reject?: ((error: unknown) => void) | undefined;
@@ -219,12 +217,12 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
       let content = entry.content;
       if (content === undefined) {
         content = entryContent(entry);
-        if (pending.record !== undefined && needsStorable(content)) {
-          // A lone surrogate or NUL would not read back from the database as it was hashed.
-          Object.assign(entry, normalizeRecord(pending.record));
+        if (needsStorable(content)) {
+          // A lone surrogate or NUL would not read back from a CSV export as it was hashed. The
+          // entry has every field of the record it was made from (bodies are already stored).
+          Object.assign(entry, normalizeRecord({ ...entry, bodies: undefined }));
           content = entryContent(entry);
         }
-        pending.record = undefined;
         entry.content = content;
       }
       entry.chain = chain;
@@ -415,7 +413,7 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
     }
     appended += 1;
     const ticket = appended;
-    const pending: Pending = { entry, record };
+    const pending: Pending = { entry };
     queue.push(pending);
     if (strict) {
       const promise = new Promise<void>((resolve, reject) => {

@@ -9,6 +9,12 @@
  *       the time one `append` takes to resolve (strict: until durable).
  *   (b) verification time for `--verify-entries` (default 1,000,000) entries on SQLite, written
  *       through the real writer in fast mode. Judged: ≤ 10 s for 1,000,000 entries.
+ *   (c) the accounting step alone, as the gateway calls it once per finished request
+ *       (`accounting.record`): with usage roll-ups and the fast audit log on one SQLite file, as
+ *       `hearth serve` has them, and with both off. Process CPU per request over `--requests`
+ *       (default 100,000), 3 repetitions each, alternating. Not judged: the gateway comparison
+ *       (bench:gateway --accounting) is; this shows what the step costs without the rest of a
+ *       request around it.
  * Strict mode syncs the WAL (SQLite `synchronous=FULL`) or waits for the commit (PostgreSQL)
  * on every group commit, so its numbers depend on the disk as much as on the code.
  */
@@ -25,13 +31,18 @@ import { verifyAuditLog } from "../src/core/audit/verify.ts";
 import { openPostgresAuditStore } from "../src/storage/postgres/audit.ts";
 import { createPostgresPool, quoteIdentifier } from "../src/storage/postgres/connect.ts";
 import { openSqliteAuditStore } from "../src/storage/sqlite/audit.ts";
+import { createAccounting, type FinishedRequest } from "../src/core/accounting.ts";
+import type { RouteTarget } from "../src/core/gateway.ts";
+import { openSqliteStorage } from "../src/storage/sqlite/open.ts";
 import { runScript, silentProgress, type Progress } from "./progress.ts";
+import { median } from "./statistics.ts";
 import { formatNumber, formatTable } from "./table.ts";
 
 export interface AuditBenchOptions {
   seconds: number;
   concurrency: number;
   verifyEntries: number;
+  requests: number;
   postgres: string | undefined;
   json: boolean;
 }
@@ -59,6 +70,7 @@ export interface AuditBenchReport {
   /** Why PostgreSQL was not measured, when it was not. */
   postgresSkipped: string | undefined;
   verify: { entries: number; writeSeconds: number; verifySeconds: number; entriesPerSecond: number; ok: boolean; databaseMegabytes: number };
+  accounting: AccountingPathResult;
   verdict: { name: string; value: number; target: number; pass: boolean };
 }
 
@@ -74,6 +86,13 @@ function positiveNumber(value: string): number {
   return parsed;
 }
 
+export interface AccountingPathResult {
+  requests: number;
+  /** Process CPU µs per request, one value per repetition: usage + fast audit on, and both off. */
+  on: number[];
+  off: number[];
+}
+
 /** Parses CLI flags; throws CommanderError on a bad flag (after commander has printed it). */
 export function parseOptions(argv: readonly string[]): AuditBenchOptions {
   const program = new Command("bench:audit")
@@ -83,16 +102,18 @@ export function parseOptions(argv: readonly string[]): AuditBenchOptions {
     .option("--verify-entries <n>", "entries written, then verified, on SQLite", positiveInteger, targetVerifyEntries)
     .option("--postgres <url>", "PostgreSQL to measure (a temporary schema is created and dropped)", "postgres://postgres@127.0.0.1:5432/test")
     .option("--no-postgres", "skip PostgreSQL")
-    .option("--quick", "1 s per measurement, 100,000 entries verified", false)
+    .option("--requests <n>", "finished requests accounted for in each repetition of (c)", positiveInteger, 100_000)
+    .option("--quick", "1 s per measurement, 100,000 entries verified, 20,000 requests accounted", false)
     .option("--json", "print one JSON object on stdout", false)
     .allowExcessArguments(false)
     .exitOverride();
   program.parse(argv, { from: "user" });
-  const parsed = program.opts<{ seconds: number; concurrency: number; verifyEntries: number; postgres: string | false; quick: boolean; json: boolean }>();
+  const parsed = program.opts<{ seconds: number; concurrency: number; verifyEntries: number; requests: number; postgres: string | false; quick: boolean; json: boolean }>();
   return {
     seconds: parsed.quick ? 1 : parsed.seconds,
     concurrency: parsed.concurrency,
     verifyEntries: parsed.quick ? 100_000 : parsed.verifyEntries,
+    requests: parsed.quick ? 20_000 : parsed.requests,
     postgres: parsed.postgres === false ? undefined : parsed.postgres,
     json: parsed.json,
   };
@@ -199,6 +220,70 @@ async function reachable(url: string): Promise<string | undefined> {
   return ok ? undefined : `PostgreSQL is not reachable at ${host}:${port}`;
 }
 
+/** What accounting reads of a target (provider id, locality, key): a self-hosted upstream. */
+const accountedTarget = {
+  key: "upstream/bench-upstream",
+  entry: { provider: { id: "upstream" }, info: { name: "bench", locality: "self-hosted" } },
+} as unknown as RouteTarget;
+
+function finished(index: number): FinishedRequest {
+  return {
+    time: Date.now(),
+    requestId: randomUUID(),
+    endpoint: "chat.completions",
+    caller: undefined,
+    model: "bench",
+    route: null,
+    target: accountedTarget,
+    status: 200,
+    errorCode: null,
+    inputTokens: 12 + (index % 50),
+    outputTokens: 5 + (index % 20),
+    latencyMs: 1.25,
+    policy: undefined,
+  };
+}
+
+/** (c): see the module comment. Yields to the event loop every 100 requests, as a server between I/O callbacks would. */
+async function measureAccountingPath(requests: number, progress: Progress): Promise<AccountingPathResult> {
+  const temporary = temporaryFile();
+  const storage = await openSqliteStorage(temporary.file);
+  const store = await openSqliteAuditStore(temporary.file);
+  const log = await createAuditLog({ store, signer, durability: "fast", checkpointIntervalMs: 0 });
+  const pricing = { costOf: () => ({ costUsd: 0.000001, priced: true }) };
+  const on = createAccounting({ usage: storage.usage, audit: { append: (entry) => log.offer(entry), durability: "fast", wantsBodies: false }, pricing });
+  const off = createAccounting({ pricing });
+  const run = async (accounting: typeof on, count: number): Promise<number> => {
+    const started = process.cpuUsage();
+    for (let index = 0; index < count; index += 1) {
+      const pending = accounting.record(finished(index), undefined);
+      if (pending !== undefined) await pending;
+      if (index % 100 === 99) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await log.flush();
+    const used = process.cpuUsage(started);
+    return (used.user + used.system) / count;
+  };
+  try {
+    progress.status("accounting path: warming up…");
+    await run(on, Math.min(20_000, requests));
+    await run(off, Math.min(20_000, requests));
+    const result: AccountingPathResult = { requests, on: [], off: [] };
+    for (let repetition = 0; repetition < 3; repetition += 1) {
+      progress.status(`accounting path: repetition ${repetition + 1} of 3…`);
+      for (const which of repetition % 2 === 0 ? (["on", "off"] as const) : (["off", "on"] as const)) {
+        result[which].push(await run(which === "on" ? on : off, requests));
+      }
+    }
+    return result;
+  } finally {
+    await log.close();
+    await store.close();
+    await storage.close();
+    temporary.remove();
+  }
+}
+
 function temporaryFile(): { file: string; remove(): void } {
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-bench-audit-"));
   return { file: path.join(directory, "audit.db"), remove: () => fs.rmSync(directory, { recursive: true, force: true }) };
@@ -267,6 +352,7 @@ export async function runAuditBench(options: AuditBenchOptions, progress: Progre
     });
     const verifySeconds = (performance.now() - verifyStarted) / 1000;
     const megabytes = databaseMegabytes(temporary.file);
+    const accounting = await measureAccountingPath(options.requests, progress);
     progress.clear();
     const scaled = verifySeconds * (targetVerifyEntries / options.verifyEntries);
     return {
@@ -274,6 +360,7 @@ export async function runAuditBench(options: AuditBenchOptions, progress: Progre
       appends,
       postgresSkipped,
       verify: { entries: report.entries, writeSeconds, verifySeconds, entriesPerSecond: report.entries / verifySeconds, ok: report.ok, databaseMegabytes: megabytes },
+      accounting,
       verdict: {
         name: `verification of ${targetVerifyEntries.toLocaleString("en")} entries on SQLite${options.verifyEntries === targetVerifyEntries ? "" : " (scaled from the measured count)"}`,
         value: scaled,
@@ -309,6 +396,10 @@ export function formatReport(report: AuditBenchReport): string {
     "",
     `verify: ${verify.entries.toLocaleString("en")} entries (${formatNumber(verify.databaseMegabytes, 0)} MB SQLite file, written in fast mode in ${formatNumber(verify.writeSeconds, 1)} s) ` +
       `checked in ${formatNumber(verify.verifySeconds, 2)} s = ${formatNumber(verify.entriesPerSecond / 1000, 0)}k entries/s; ${verify.ok ? "no problems" : "PROBLEMS FOUND"}`,
+    "",
+    `accounting step alone (accounting.record; ${report.accounting.requests.toLocaleString("en")} requests × 3, alternating): CPU per request ` +
+      `${formatNumber(median(report.accounting.on), 2)} µs with usage + fast audit on SQLite (${report.accounting.on.map((value) => formatNumber(value, 2)).join(", ")}), ` +
+      `${formatNumber(median(report.accounting.off), 2)} µs with both off`,
     "",
     `${report.verdict.name} ≤ ${report.verdict.target} s: ${report.verdict.pass ? "PASS" : "MISS"} (${formatNumber(report.verdict.value, 2)} s)`,
   ].join("\n");

@@ -73,7 +73,7 @@ function migratedBody(part: "request" | "response"): string {
  * SQL of migration 8, `audit-content-column`: audit_entries keeps the columns it is ordered and
  * filtered by (chain, chain_seq, time) and the hash links; the other fields move into one JSON
  * array, `content`, in canonical order (core/audit/canonical.ts `entryContent`). Inserting a row
- * then binds 6 values instead of 27: 4.1 instead of 9.2 µs per row (docs/benchmarks.md).
+ * then binds 6 values instead of 27: 4.0–4.5 instead of 9.1–9.8 µs per row (docs/benchmarks.md).
  *
  * Existing rows are rewritten with SQLite's JSON functions. Their text is equivalent to, not
  * byte-identical with, what the writer would produce (number and escape forms may differ), so

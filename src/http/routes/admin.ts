@@ -110,6 +110,8 @@ export function toAuditObject(entry: AuditEntry) {
     chain_seq: entry.chainSeq,
     prev_hash: entry.prevHash,
     hash: entry.hash,
+    // A row whose stored content is not an entry any more: its fields above are placeholders.
+    ...(entry.damaged === true ? { damaged: true as const } : {}),
   };
 }
 

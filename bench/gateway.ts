@@ -622,6 +622,15 @@ export async function runGatewayBench(options: GatewayBenchOptions, progress: Pr
         judge("Hearth (audit fast + usage) ÷ Hearth without, req/s (stream)", ratio(hearth?.throughput.stream?.requestsPerSecond, unaccounted.throughput.stream?.requestsPerSecond), "at-least", targets.accountingThroughputShare, formatTimes),
       );
     }
+    if (unaccounted !== undefined && options.rounds > 1) {
+      // The verdict compares medians; the rounds show how far apart single measurements lie.
+      for (const variant of variants) {
+        const on = rounds.get(`hearth/${variant}`) ?? [];
+        const off = rounds.get(`hearth-unaccounted/${variant}`) ?? [];
+        const perRound = on.map((round, index) => formatNumber(round.requestsPerSecond / (off[index]?.requestsPerSecond ?? Number.NaN), 2));
+        if (perRound.length > 0) notes.push(`Hearth ÷ Hearth−audit req/s round by round (${variant}): ${perRound.join(", ")}`);
+      }
+    }
     if (availableParallelism() < 8) {
       notes.push(
         `${availableParallelism()} CPU cores: the load generator, the upstream and the gateway share them, so absolute req/s are ` +

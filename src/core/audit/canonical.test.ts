@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { describe, test } from "node:test";
-import { bodiesFromJson, canonicalEntry, dataClassesFromJson, entryHash, entryHashMatches, normalizeRecord, zeroHash } from "./canonical.ts";
+import { bodiesFrom, canonicalEntry, dataClassesFrom, entryHash, entryHashMatches, normalizeRecord, zeroHash } from "./canonical.ts";
 import { AuditError } from "./errors.ts";
 import type { AuditEntryInput, AuditRecord } from "./types.ts";
 
@@ -97,11 +97,14 @@ describe("normalizeRecord", () => {
   });
 });
 
-describe("stored JSON columns", () => {
-  test("read back leniently: unreadable text becomes empty, and the hash check reports it", () => {
-    assert.deepEqual(dataClassesFromJson('{"email":2}'), { email: 2 });
-    assert.deepEqual(dataClassesFromJson("not json"), {});
-    assert.equal(bodiesFromJson("[1,2]"), null);
-    assert.deepEqual(bodiesFromJson('{"mode":"hash","request":{"sha256":"ab"},"response":null}'), { mode: "hash", request: { sha256: "ab" }, response: null });
+describe("data classes and bodies of an export file", () => {
+  test("read back leniently: a value of the wrong shape becomes empty, and the hash check reports it", () => {
+    assert.deepEqual(dataClassesFrom({ email: 2 }), { email: 2 });
+    assert.deepEqual(dataClassesFrom("not an object"), {});
+    assert.deepEqual(dataClassesFrom([["email", 2]]), {});
+    assert.deepEqual(dataClassesFrom(undefined), {});
+    assert.equal(bodiesFrom([1, 2]), null);
+    assert.equal(bodiesFrom(null), null);
+    assert.deepEqual(bodiesFrom({ mode: "hash", request: { sha256: "ab" }, response: null }), { mode: "hash", request: { sha256: "ab" }, response: null });
   });
 });

@@ -47,7 +47,7 @@ function canonicalBodies(bodies: StoredBodies | null): unknown {
  * The start of an entry's canonical text: the format tag and the fields the stores keep in columns
  * of their own (chain, position, time), without the closing bracket.
  */
-export function canonicalPrefix(chain: string, chainSeq: number, time: number): string {
+function canonicalPrefix(chain: string, chainSeq: number, time: number): string {
   const text = JSON.stringify([entryFormat, chain, chainSeq, time]);
   return text.slice(0, -1);
 }
@@ -294,31 +294,15 @@ export function contentFromText(text: unknown): Omit<AuditEntryContent, "time"> 
   };
 }
 
-/** JSON text of data classes as stored in a column. */
-export function dataClassesToJson(dataClasses: Record<string, number>): string {
-  return Object.keys(dataClasses).length === 0 ? "{}" : JSON.stringify(dataClasses);
-}
-
 /**
- * Data classes read back from a column. Lenient: unreadable text reads as `{}`, and the entry
- * then fails its hash check, which is where the damage is reported.
+ * Data classes as an export file holds them (an object of counts). Lenient: anything else reads
+ * as `{}`, and the entry then fails its hash check, which is where the damage is reported.
  */
-export function dataClassesFromJson(text: unknown): Record<string, number> {
-  if (text === "{}" || typeof text !== "string") return {};
-  try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
-    const result: Record<string, number> = {};
-    for (const [type, count] of Object.entries(value)) if (typeof count === "number") result[type] = count;
-    return result;
-  } catch {
-    return {};
-  }
-}
-
-/** JSON text of stored bodies for a column (NULL when there are none). */
-export function bodiesToJson(bodies: StoredBodies | null): string | null {
-  return bodies === null ? null : JSON.stringify(bodies);
+export function dataClassesFrom(value: unknown): Record<string, number> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
+  const result: Record<string, number> = {};
+  for (const [type, count] of Object.entries(value)) if (typeof count === "number") result[type] = count;
+  return result;
 }
 
 function storedBodyFrom(value: unknown): StoredBody | null {
@@ -331,17 +315,11 @@ function storedBodyFrom(value: unknown): StoredBody | null {
   return null;
 }
 
-/** Stored bodies read back from a column; lenient like `dataClassesFromJson`. */
-export function bodiesFromJson(text: unknown): StoredBodies | null {
-  if (typeof text !== "string") return null;
-  try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value !== "object" || value === null) return null;
-    const record = value as Record<string, unknown>;
-    const mode = record.mode;
-    if (mode !== "hash" && mode !== "redacted" && mode !== "full") return null;
-    return { mode, request: storedBodyFrom(record.request), response: storedBodyFrom(record.response) };
-  } catch {
-    return null;
-  }
+/** Stored bodies as an export file holds them; lenient like `dataClassesFrom`. */
+export function bodiesFrom(value: unknown): StoredBodies | null {
+  if (typeof value !== "object" || value === null) return null;
+  const record = value as Record<string, unknown>;
+  const mode = record.mode;
+  if (mode !== "hash" && mode !== "redacted" && mode !== "full") return null;
+  return { mode, request: storedBodyFrom(record.request), response: storedBodyFrom(record.response) };
 }

@@ -4,7 +4,7 @@
  * Streams page by page and respects the destination's backpressure.
  */
 import { once } from "node:events";
-import { bodiesFromJson, dataClassesFromJson, entryHashMatches, sha256Hex } from "./canonical.ts";
+import { bodiesFrom, dataClassesFrom, entryHashMatches, sha256Hex } from "./canonical.ts";
 import { checkpointDomain, chainSigningText, parseCheckpointBody } from "./checkpoint.ts";
 import { auditKeyring, verifyAuditSignature, type AuditPublicKeyInput } from "./signing.ts";
 import type { AuditChainRegistration, AuditEntry, AuditProblem, AuditStore, Hash, StoredCheckpoint } from "./types.ts";
@@ -199,8 +199,8 @@ function entryFromJson(value: Record<string, unknown>): AuditEntry {
   // Values are taken as they are; a wrong type simply fails the hash check.
   return {
     ...(value as unknown as AuditEntry),
-    dataClasses: dataClassesFromJson(JSON.stringify(value.dataClasses ?? {})),
-    bodies: value.bodies === null || value.bodies === undefined ? null : bodiesFromJson(JSON.stringify(value.bodies)),
+    dataClasses: dataClassesFrom(value.dataClasses),
+    bodies: bodiesFrom(value.bodies),
   };
 }
 

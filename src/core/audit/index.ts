@@ -31,14 +31,15 @@ export type {
 } from "./types.ts";
 export { AuditError, type AuditErrorCode } from "./errors.ts";
 export {
-  bodiesFromJson,
-  bodiesToJson,
+  bodiesFrom,
   canonicalEntry,
-  dataClassesFromJson,
-  dataClassesToJson,
+  contentFromText,
+  dataClassesFrom,
+  entryContent,
   entryHash,
   entryHashMatches,
   normalizeRecord,
+  storedEntryHashMatches,
   zeroHash,
 } from "./canonical.ts";
 export { auditBodyModes, checkBodyOptions, decryptBody, encryptionKeyId, prepareBodies, type AuditBodyOptions } from "./bodies.ts";

@@ -122,6 +122,9 @@ function defaultOnError(error: unknown): void {
   process.emitWarning(`Hearth audit log: ${describe(error)}`, { code: "HEARTH_AUDIT" });
 }
 
+/** normalizeRecord's fast path: string repair waits for the entry's JSON text (see `position`). */
+const withoutRepair = { storable: false } as const;
+
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
@@ -406,7 +409,7 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
       // One object per entry, filled in place: on the request path, every copy of a ~30-field
       // object is garbage that lives until the batch is written (and so gets promoted). String
       // repair waits for the entry's JSON text, which shows in one scan whether any is needed.
-      entry = normalizeRecord(record, { storable: false }) as AuditEntryInput;
+      entry = normalizeRecord(record, withoutRepair) as AuditEntryInput;
       entry.bodies = bodyMode === "off" ? null : prepareBodies(bodyMode, record.bodies, bodyOptions);
     } catch (error) {
       return Promise.reject(error);

@@ -148,6 +148,9 @@ describe("options", () => {
     const full = parseOptions(["--duration", "20", "--no-portkey", "--json"]);
     assert.deepEqual([full.duration, full.warmup, full.requests, full.portkey, full.json, full.soak], [20, 2, 2000, false, true, undefined]);
     assert.equal(parseOptions(["--soak", "300"]).soak, 300);
+    assert.deepEqual([full.accounting, full.writerThread], [false, false]);
+    const threaded = parseOptions(["--accounting", "--writer-thread"]);
+    assert.deepEqual([threaded.accounting, threaded.writerThread], [true, true]);
   });
 });
 

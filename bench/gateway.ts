@@ -66,6 +66,13 @@ export interface GatewayBenchOptions {
   policy: boolean;
   /** Also measure a Hearth with the audit log and usage accounting off (issue 5: on must keep ≥ 90% of off). */
   accounting: boolean;
+  /** Also measure a Hearth whose audit log writes on a worker thread (`audit.writerThread`; not judged). */
+  writerThread: boolean;
+  /**
+   * With `accounting`: this many extra rounds that load Hearth and Hearth−audit at the same time
+   * (each with its own connections), so both see the same moment of a noisy machine. 0: none.
+   */
+  simultaneous: number;
   json: boolean;
 }
 
@@ -94,6 +101,12 @@ function positiveInteger(value: string): number {
   return parsed;
 }
 
+function nonNegativeInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError("expected a whole number ≥ 0");
+  return parsed;
+}
+
 export function parseOptions(argv: readonly string[]): GatewayBenchOptions {
   const program = new Command("bench:gateway")
     .description("Gateway overhead: an instant upstream directly vs through Hearth vs through Portkey's gateway")
@@ -109,6 +122,8 @@ export function parseOptions(argv: readonly string[]): GatewayBenchOptions {
     .option("--profile", "record a CPU profile of the Hearth process and print where its time goes", false)
     .option("--policy", "also measure a second Hearth with the issue's policy and the safety filters on (docs/policy.md)", false)
     .option("--accounting", "also measure a Hearth with the audit log and usage off, and judge Hearth (audit fast + usage on, the default) against it", false)
+    .option("--simultaneous <n>", "with --accounting: also n rounds that load Hearth and Hearth−audit at the same time, and judge the median of their per-round ratios", nonNegativeInteger, 0)
+    .option("--writer-thread", "also measure a Hearth whose audit log writes on a worker thread (audit.writerThread); with --accounting, its ratio to the Hearth without audit is noted", false)
     .option("--json", "print one JSON object on stdout", false)
     .allowExcessArguments(false);
   program.parse(argv, { from: "user" });
@@ -125,6 +140,8 @@ export function parseOptions(argv: readonly string[]): GatewayBenchOptions {
     profile: boolean;
     policy: boolean;
     accounting: boolean;
+    writerThread: boolean;
+    simultaneous: number;
     json: boolean;
   }>();
   return {
@@ -140,6 +157,8 @@ export function parseOptions(argv: readonly string[]): GatewayBenchOptions {
     profile: parsed.profile,
     policy: parsed.policy,
     accounting: parsed.accounting,
+    writerThread: parsed.writerThread,
+    simultaneous: parsed.simultaneous,
     json: parsed.json,
   };
 }
@@ -161,9 +180,27 @@ export interface TargetResult {
   label: string;
   /** undefined when the target could not be measured (see notes). */
   pid: number | undefined;
-  throughput: Partial<Record<Variant, ThroughputResult & { cpuMillisecondsPerRequest: number; upstreamRequests: number }>>;
+  throughput: Partial<Record<Variant, ThroughputResult & RoundCpu>>;
   latency: Partial<Record<Variant, LatencySummary>>;
   memory: (MemorySummary & { idleBytes: number | undefined }) | undefined;
+}
+
+/** CPU seen during one measured throughput run. */
+export interface RoundCpu {
+  cpuMillisecondsPerRequest: number;
+  /** CPU time of the target's process over the run's wall time: how many cores it kept busy. */
+  busyCores: number;
+  /** The same for this process, which runs the load generator (autocannon, one thread). */
+  loadGeneratorCores: number;
+  upstreamRequests: number;
+}
+
+/** One round of `--simultaneous`: both Hearths under load at once. */
+export interface SimultaneousRound {
+  on: ThroughputResult & RoundCpu;
+  off: ThroughputResult & RoundCpu;
+  /** on ÷ off req/s. */
+  ratio: number;
 }
 
 export interface GatewayBenchResult {
@@ -175,6 +212,8 @@ export interface GatewayBenchResult {
   /** target p50 − direct p50 (ms), per gateway. */
   added: Record<string, { jsonP50: number; streamFirstByteP50: number; streamFirstContentP50: number; streamEndP50: number }>;
   verdicts: Verdict[];
+  /** `--simultaneous`: Hearth and Hearth−audit loaded at the same time, round by round. */
+  simultaneous: Partial<Record<Variant, SimultaneousRound[]>>;
   profile: ProfileSummary | undefined;
   /** Failed requests or targets: the numbers above are then not trustworthy. */
   failures: string[];
@@ -261,7 +300,7 @@ const benchPolicy = {
 };
 
 /** Which Hearth: the default config (audit fast + usage on), with the policy, or with audit and usage off. */
-type HearthVariant = "default" | "policy" | "unaccounted";
+type HearthVariant = "default" | "policy" | "unaccounted" | "writer-thread";
 
 async function startHearth(workDirectory: string, upstreamPort: number, profileDirectory: string | undefined, variant: HearthVariant = "default"): Promise<{ child: BenchChild; origin: string }> {
   const withPolicy = variant === "policy";
@@ -286,6 +325,7 @@ async function startHearth(workDirectory: string, upstreamPort: number, profileD
       models: [{ name: hearthModel, provider: "upstream", model: upstreamModel }],
       ...(withPolicy ? benchPolicy : {}),
       ...(variant === "unaccounted" ? { audit: { enabled: false }, usage: { enabled: false } } : {}),
+      ...(variant === "writer-thread" ? { audit: { writerThread: true } } : {}),
     }),
   );
   const origin = `http://127.0.0.1:${port}`;
@@ -379,6 +419,40 @@ function newestProfile(directory: string): CpuProfile | undefined {
   return newest === undefined ? undefined : (JSON.parse(readFileSync(join(directory, newest), "utf8")) as CpuProfile);
 }
 
+/**
+ * Loads both targets at the same time, each with its own `options.connections` connections, and
+ * reads each one's CPU time over the same wall time: a slow moment of the machine then slows both.
+ */
+async function measureAtOnce(
+  entries: readonly [{ target: Target; child: BenchChild | undefined }, { target: Target; child: BenchChild | undefined }],
+  variant: Variant,
+  options: GatewayBenchOptions,
+): Promise<[ThroughputResult & RoundCpu, ThroughputResult & RoundCpu]> {
+  const cpuOf = (entry: { child: BenchChild | undefined }) => (entry.child === undefined ? undefined : processCpuMilliseconds(entry.child.pid));
+  const cpuBefore = entries.map(cpuOf);
+  const ownBefore = process.cpuUsage();
+  const wallBefore = performance.now();
+  const results = await Promise.all(entries.map((entry) => measureThroughput(entry.target, variant, options.connections, options.duration)));
+  const wallMilliseconds = performance.now() - wallBefore;
+  const ownUsage = process.cpuUsage(ownBefore);
+  const cpuAfter = entries.map(cpuOf);
+  const withCpu = (index: 0 | 1): ThroughputResult & RoundCpu => {
+    const result = results[index] as ThroughputResult;
+    const before = cpuBefore[index];
+    const after = cpuAfter[index];
+    const cpuMilliseconds = before === undefined || after === undefined ? Number.NaN : after - before;
+    return {
+      ...result,
+      cpuMillisecondsPerRequest: result.completed === 0 ? Number.NaN : cpuMilliseconds / result.completed,
+      busyCores: cpuMilliseconds / wallMilliseconds,
+      // One load generator drives both: its share is split evenly for the record.
+      loadGeneratorCores: (ownUsage.user + ownUsage.system) / 1000 / wallMilliseconds / 2,
+      upstreamRequests: Number.NaN,
+    };
+  };
+  return [withCpu(0), withCpu(1)];
+}
+
 /** The comparison: starts everything, measures, stops everything. */
 export async function runGatewayBench(options: GatewayBenchOptions, progress: Progress): Promise<GatewayBenchResult> {
   const notes: string[] = [];
@@ -459,6 +533,7 @@ export async function runGatewayBench(options: GatewayBenchOptions, progress: Pr
     const extraHearths: Array<{ variant: HearthVariant; key: string; label: string; what: string }> = [
       ...(options.policy ? [{ variant: "policy" as const, key: "hearth-policy", label: "Hearth+policy", what: "with policy" }] : []),
       ...(options.accounting ? [{ variant: "unaccounted" as const, key: "hearth-unaccounted", label: "Hearth−audit", what: "without audit and usage" }] : []),
+      ...(options.writerThread ? [{ variant: "writer-thread" as const, key: "hearth-thread", label: "Hearth+thread", what: "with the audit writer thread" }] : []),
     ];
     for (const extra of extraHearths) {
       progress.status(`hearth ${extra.what}: starting ...`);
@@ -553,14 +628,23 @@ export async function runGatewayBench(options: GatewayBenchOptions, progress: Pr
         progress.status(`load ${variant}: ${entry.target.label} warm-up ${options.warmup} s ...`);
         await measureThroughput(entry.target, variant, options.connections, options.warmup);
         progress.status(`load ${variant}: ${entry.target.label}, ${options.connections} connections, ${options.duration} s ...`);
-        const cpuBefore = entry.child === undefined ? undefined : processCpuMilliseconds(entry.child.pid);
         const upstreamBefore = await upstreamRequestCount(upstream.port);
+        const cpuBefore = entry.child === undefined ? undefined : processCpuMilliseconds(entry.child.pid);
+        const ownBefore = process.cpuUsage();
+        const wallBefore = performance.now();
         const result = await measureThroughput(entry.target, variant, options.connections, options.duration);
+        const wallMilliseconds = performance.now() - wallBefore;
+        const ownUsage = process.cpuUsage(ownBefore);
         const cpuAfter = entry.child === undefined ? undefined : processCpuMilliseconds(entry.child.pid);
         const upstreamRequests = (await upstreamRequestCount(upstream.port)) - upstreamBefore;
-        const cpuMillisecondsPerRequest =
-          cpuBefore === undefined || cpuAfter === undefined || result.completed === 0 ? Number.NaN : (cpuAfter - cpuBefore) / result.completed;
-        const measuredRound = { ...result, cpuMillisecondsPerRequest, upstreamRequests };
+        const cpuMilliseconds = cpuBefore === undefined || cpuAfter === undefined ? Number.NaN : cpuAfter - cpuBefore;
+        const measuredRound = {
+          ...result,
+          cpuMillisecondsPerRequest: result.completed === 0 ? Number.NaN : cpuMilliseconds / result.completed,
+          busyCores: cpuMilliseconds / wallMilliseconds,
+          loadGeneratorCores: (ownUsage.user + ownUsage.system) / 1000 / wallMilliseconds,
+          upstreamRequests,
+        };
         const key = `${entry.target.key}/${variant}`;
         rounds.set(key, [...(rounds.get(key) ?? []), measuredRound]);
         const sorted = [...(rounds.get(key) ?? [])].sort((left, right) => left.requestsPerSecond - right.requestsPerSecond);
@@ -576,8 +660,33 @@ export async function runGatewayBench(options: GatewayBenchOptions, progress: Pr
         }
         progress.line(
           `load ${variant.padEnd(6)} ${entry.target.label.padEnd(8)} ${formatNumber(result.requestsPerSecond, 0)} req/s, ` +
-            `p50 ${result.latencyP50} ms, p99 ${result.latencyP99} ms, CPU ${formatNumber(cpuMillisecondsPerRequest, 3)} ms/request` +
+            `p50 ${result.latencyP50} ms, p99 ${result.latencyP99} ms, CPU ${formatNumber(measuredRound.cpuMillisecondsPerRequest, 3)} ms/request` +
+            ` (${formatNumber(measuredRound.busyCores, 2)} cores; load generator ${formatNumber(measuredRound.loadGeneratorCores, 2)})` +
             (entry.sampler === undefined ? "" : `, RSS ${formatMegabytes(entry.sampler.samples.at(-1)?.residentBytes)}`),
+        );
+      }
+    }
+    const simultaneous: GatewayBenchResult["simultaneous"] = {};
+    const simultaneousPair = ["hearth", "hearth-unaccounted"].map((key) => measured.find((entry) => entry.target.key === key));
+    const [onEntry, offEntry] = simultaneousPair;
+    if (options.accounting && options.simultaneous > 0 && onEntry !== undefined && offEntry !== undefined) {
+      for (let round = 1; round <= options.simultaneous; round++)
+      for (const variant of variants) {
+        progress.status(`simultaneous ${variant} ${round}/${options.simultaneous}: warm-up ${options.warmup} s ...`);
+        await Promise.all([onEntry, offEntry].map((entry) => measureThroughput(entry.target, variant, options.connections, options.warmup)));
+        progress.status(`simultaneous ${variant} ${round}/${options.simultaneous}: Hearth and Hearth−audit, ${options.connections} connections each, ${options.duration} s ...`);
+        // Every other round the other one's connections open first.
+        const [on, off] =
+          round % 2 === 0 ? ((await measureAtOnce([offEntry, onEntry], variant, options)).toReversed() as [ThroughputResult & RoundCpu, ThroughputResult & RoundCpu]) : await measureAtOnce([onEntry, offEntry], variant, options);
+        const pair = { on, off, ratio: on.requestsPerSecond / off.requestsPerSecond };
+        simultaneous[variant] = [...(simultaneous[variant] ?? []), pair];
+        for (const [label, result] of [["Hearth", on], ["Hearth−audit", off]] as const) {
+          const problems = result.non2xx + result.errors + result.timeouts;
+          if (problems > 0) failures.push(`${label} simultaneous ${variant}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
+        }
+        progress.line(
+          `simultaneous ${variant.padEnd(6)} Hearth ${formatNumber(on.requestsPerSecond, 0)} req/s (CPU ${formatNumber(on.cpuMillisecondsPerRequest, 3)} ms/request), ` +
+            `Hearth−audit ${formatNumber(off.requestsPerSecond, 0)} req/s (CPU ${formatNumber(off.cpuMillisecondsPerRequest, 3)} ms/request): ${formatNumber(pair.ratio, 2)}`,
         );
       }
     }
@@ -622,21 +731,51 @@ export async function runGatewayBench(options: GatewayBenchOptions, progress: Pr
         judge("Hearth (audit fast + usage) ÷ Hearth without, req/s (stream)", ratio(hearth?.throughput.stream?.requestsPerSecond, unaccounted.throughput.stream?.requestsPerSecond), "at-least", targets.accountingThroughputShare, formatTimes),
       );
     }
+    for (const variant of variants) {
+      const pairs = simultaneous[variant];
+      if (pairs === undefined || pairs.length === 0) continue;
+      const perRound = pairs.map((pair) => pair.ratio);
+      verdicts.push(
+        judge(`… the same, both loaded at once: median of ${perRound.length} rounds (${variant === "json" ? "JSON" : variant})`, median(perRound), "at-least", targets.accountingThroughputShare, formatTimes),
+      );
+      const below = perRound.filter((value) => value < targets.accountingThroughputShare).length;
+      notes.push(
+        `Hearth ÷ Hearth−audit req/s, both loaded at once, round by round (${variant}): ${perRound.map((value) => formatNumber(value, 2)).join(", ")}; ` +
+          `${below} of ${perRound.length} below ${formatNumber(targets.accountingThroughputShare, 2)}`,
+      );
+    }
+    const threaded = byKey("hearth-thread");
+    if (unaccounted !== undefined && threaded !== undefined) {
+      for (const variant of variants) {
+        notes.push(
+          `Hearth+thread (audit.writerThread) ÷ Hearth−audit req/s (${variant}, not judged): ` +
+            formatTimes(ratio(threaded.throughput[variant]?.requestsPerSecond, unaccounted.throughput[variant]?.requestsPerSecond)),
+        );
+      }
+    }
     if (unaccounted !== undefined && options.rounds > 1) {
       // The verdict compares medians; the rounds show how far apart single measurements lie.
-      for (const variant of variants) {
-        const on = rounds.get(`hearth/${variant}`) ?? [];
-        const off = rounds.get(`hearth-unaccounted/${variant}`) ?? [];
-        // Round i of each target ran back to back, so their ratio cancels slow drifts of the machine.
-        const perRound = on.map((round, index) => round.requestsPerSecond / (off[index]?.requestsPerSecond ?? Number.NaN)).filter(Number.isFinite);
-        if (perRound.length > 0) {
-          const below = perRound.filter((value) => value < targets.accountingThroughputShare).length;
-          notes.push(
-            `Hearth ÷ Hearth−audit req/s round by round (${variant}): ${perRound.map((value) => formatNumber(value, 2)).join(", ")}; ` +
-              `median ${formatNumber(median(perRound), 2)}, ${below} of ${perRound.length} below ${formatNumber(targets.accountingThroughputShare, 2)}`,
-          );
+      for (const [key, label] of [["hearth", "Hearth"], ["hearth-thread", "Hearth+thread"]] as const) {
+        if (byKey(key) === undefined) continue;
+        for (const variant of variants) {
+          const on = rounds.get(`${key}/${variant}`) ?? [];
+          const off = rounds.get(`hearth-unaccounted/${variant}`) ?? [];
+          // Round i of each target ran back to back, so their ratio cancels slow drifts of the machine.
+          const perRound = on.map((round, index) => round.requestsPerSecond / (off[index]?.requestsPerSecond ?? Number.NaN)).filter(Number.isFinite);
+          if (perRound.length > 0) {
+            const below = perRound.filter((value) => value < targets.accountingThroughputShare).length;
+            notes.push(
+              `${label} ÷ Hearth−audit req/s round by round (${variant}): ${perRound.map((value) => formatNumber(value, 2)).join(", ")}; ` +
+                `median ${formatNumber(median(perRound), 2)}, ${below} of ${perRound.length} below ${formatNumber(targets.accountingThroughputShare, 2)}`,
+            );
+          }
         }
       }
+    }
+    // autocannon runs on one thread of this process: where it nears a full core, it, not the target, may cap req/s.
+    const saturatedLoad = [...rounds.entries()].filter(([, list]) => list.some((round) => round.loadGeneratorCores >= 0.9)).map(([key]) => key);
+    if (saturatedLoad.length > 0) {
+      notes.push(`the load generator kept ≥ 0.9 of a core busy in some rounds of ${saturatedLoad.join(", ")}: there it may cap req/s, not the target`);
     }
     if (availableParallelism() < 8) {
       notes.push(
@@ -660,11 +799,14 @@ export async function runGatewayBench(options: GatewayBenchOptions, progress: Pr
         profile: options.profile,
         policy: options.policy,
         accounting: options.accounting,
+        writerThread: options.writerThread,
+        simultaneous: options.simultaneous,
       },
       portkeyVersion: portkey === undefined ? undefined : installedPortkeyVersion(),
       targets: results,
       added,
       verdicts,
+      simultaneous,
       profile,
       failures,
       notes,

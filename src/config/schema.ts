@@ -114,9 +114,9 @@ const auditSchema = z.strictObject({
   checkpointInterval: duration.default(60_000),
   /**
    * SQLite only: insert entries on a separate thread (its own connection), taking ~6–8 µs per
-   * request off the event loop for ~30–45 MB more memory. Off by default: on 2 cores it showed no
-   * consistent gain in the audit-on ÷ off req/s ratio (docs/benchmarks.md); it is for machines
-   * with cores and memory to spare.
+   * request off the event loop for ~25–45 MB more memory. Off by default: neither on 2 cores nor
+   * on 16 did it raise the audit-on ÷ off req/s ratio measurably (docs/benchmarks.md, ADR 0009),
+   * since the rest of the audit work stays on the event loop.
    */
   writerThread: z.boolean().default(false),
   /** Keep entries this long (e.g. 400d); older ones are pruned hourly, leaving a signed anchor so the rest still verifies. Default: keep everything. */

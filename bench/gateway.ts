@@ -41,7 +41,7 @@ import {
 } from "./gateway/verdicts.ts";
 import { createProgress, stopOnSignals, type Progress } from "./progress.ts";
 import { freePort, processCpuMilliseconds } from "./server-process.ts";
-import { median, ratio } from "./statistics.ts";
+import { bootstrapInterval, geometricMean, median, ratio } from "./statistics.ts";
 import { formatNumber, formatTable } from "./table.ts";
 
 export interface GatewayBenchOptions {
@@ -419,6 +419,13 @@ function newestProfile(directory: string): CpuProfile | undefined {
   return newest === undefined ? undefined : (JSON.parse(readFileSync(join(directory, newest), "utf8")) as CpuProfile);
 }
 
+/** "geometric mean 0.94 (95% interval 0.87–1.01)" of per-round ratios: how far one run can be trusted. */
+function spreadOf(perRound: readonly number[]): string {
+  const [low, high] = bootstrapInterval(perRound, geometricMean);
+  const interval = Number.isFinite(low) ? ` (95% bootstrap interval ${formatNumber(low, 2)}–${formatNumber(high, 2)})` : "";
+  return `geometric mean ${formatNumber(geometricMean(perRound), 2)}${interval}`;
+}
+
 /**
  * Loads both targets at the same time, each with its own `options.connections` connections, and
  * reads each one's CPU time over the same wall time: a slow moment of the machine then slows both.
@@ -741,7 +748,7 @@ export async function runGatewayBench(options: GatewayBenchOptions, progress: Pr
       const below = perRound.filter((value) => value < targets.accountingThroughputShare).length;
       notes.push(
         `Hearth ÷ Hearth−audit req/s, both loaded at once, round by round (${variant}): ${perRound.map((value) => formatNumber(value, 2)).join(", ")}; ` +
-          `${below} of ${perRound.length} below ${formatNumber(targets.accountingThroughputShare, 2)}`,
+          `${spreadOf(perRound)}, ${below} of ${perRound.length} below ${formatNumber(targets.accountingThroughputShare, 2)}`,
       );
     }
     const threaded = byKey("hearth-thread");
@@ -766,7 +773,7 @@ export async function runGatewayBench(options: GatewayBenchOptions, progress: Pr
             const below = perRound.filter((value) => value < targets.accountingThroughputShare).length;
             notes.push(
               `${label} ÷ Hearth−audit req/s round by round (${variant}): ${perRound.map((value) => formatNumber(value, 2)).join(", ")}; ` +
-                `median ${formatNumber(median(perRound), 2)}, ${below} of ${perRound.length} below ${formatNumber(targets.accountingThroughputShare, 2)}`,
+                `median ${formatNumber(median(perRound), 2)}, ${spreadOf(perRound)}, ${below} of ${perRound.length} below ${formatNumber(targets.accountingThroughputShare, 2)}`,
             );
           }
         }
@@ -776,6 +783,12 @@ export async function runGatewayBench(options: GatewayBenchOptions, progress: Pr
     const saturatedLoad = [...rounds.entries()].filter(([, list]) => list.some((round) => round.loadGeneratorCores >= 0.9)).map(([key]) => key);
     if (saturatedLoad.length > 0) {
       notes.push(`the load generator kept ≥ 0.9 of a core busy in some rounds of ${saturatedLoad.join(", ")}: there it may cap req/s, not the target`);
+    }
+    if (availableParallelism() < 8 && Object.keys(simultaneous).length > 0) {
+      notes.push(
+        "rounds that load both Hearths at once, on fewer than 8 cores: the two share the cores, so their ratio compares CPU cost " +
+          "under contention (including each one's cache footprint) more than req/s of one Hearth alone",
+      );
     }
     if (availableParallelism() < 8) {
       notes.push(

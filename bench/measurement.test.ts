@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { buildPrompt, measurementFrom } from "./measurement.ts";
-import { median, ratio } from "./statistics.ts";
+import { bootstrapInterval, geometricMean, median, ratio } from "./statistics.ts";
 import { formatTable } from "./table.ts";
 
 describe("measurementFrom", () => {
@@ -53,6 +53,26 @@ describe("statistics", () => {
     assert.equal(ratio(3, 4), 0.75);
     assert.ok(Number.isNaN(ratio(undefined, 4)));
     assert.ok(Number.isNaN(ratio(3, 0)));
+  });
+
+  test("geometric mean of ratios, ignoring values that are not finite and positive", () => {
+    assert.ok(Math.abs(geometricMean([1, 4]) - 2) < 1e-12);
+    assert.ok(Math.abs(geometricMean([0.5, 2, Number.NaN, 0]) - 1) < 1e-12);
+    assert.ok(Number.isNaN(geometricMean([])));
+  });
+
+  test("bootstrap interval: seeded, ordered, around the statistic, narrowing with more data", () => {
+    const spread = [0.62, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 1.0, 1.05, 1.2, 1.51];
+    const [low, high] = bootstrapInterval(spread, median);
+    assert.ok(low < median(spread) && median(spread) < high, `${low} < ${median(spread)} < ${high}`);
+    assert.ok(low >= Math.min(...spread) && high <= Math.max(...spread));
+    assert.deepEqual(bootstrapInterval(spread, median), [low, high]);
+    // The same spread observed four times as often gives a narrower interval.
+    const [moreLow, moreHigh] = bootstrapInterval([...spread, ...spread, ...spread, ...spread], median);
+    assert.ok(moreHigh - moreLow < high - low, `${moreHigh - moreLow} < ${high - low}`);
+    // No spread, no interval width.
+    assert.deepEqual(bootstrapInterval([0.9, 0.9, 0.9], geometricMean).map((value) => Number(value.toFixed(12))), [0.9, 0.9]);
+    assert.ok(bootstrapInterval([0.9], median).every(Number.isNaN));
   });
 });
 

@@ -29,7 +29,7 @@ import { HearthError } from "./spec/errors.ts";
 import { createAccounting, type Accounting, type AuditSink, type LimitGate, type Pricing } from "./core/accounting.ts";
 import { createKeyService, type KeyService, type StaticKey } from "./core/keys/service.ts";
 import type { KeyLimits } from "./core/keys/types.ts";
-import { createLimiter } from "./core/limits/limiter.ts";
+import { createLimiter, type ReconcileResult } from "./core/limits/limiter.ts";
 import { createMemoryCounterStore } from "./core/limits/memory-counters.ts";
 import type { CounterStore, LimitSubject } from "./core/limits/types.ts";
 import { createLocalCostModel } from "./core/usage/local-cost.ts";
@@ -59,6 +59,11 @@ export interface Composition {
   accounting: Accounting;
   /** This process's audit writer; undefined when the audit log is off. */
   auditLog: AuditLog | undefined;
+  /**
+   * Compares every budgeted key's and team's counters with durable usage now and raises any that
+   * hold less (what `usage.reconcileInterval` runs periodically; ADR 0010).
+   */
+  reconcileBudgets(): Promise<ReconcileResult>;
   /** Stops model work and flushes storage; call once. */
   close(): Promise<void>;
 }
@@ -235,8 +240,12 @@ function createPricing(config: Config): Pricing {
   };
 }
 
-/** The limits engine behind the gateway's admission: a key's own limits and its team's (config `teams`). */
-function createLimitGate(config: Config, counters: CounterStore, storage: Storage, logger: Logger): LimitGate | undefined {
+/**
+ * The limits engine behind the gateway's admission: a key's own limits and its team's (config
+ * `teams`). `reconcile` compares the budget counters of every usable key and team with durable
+ * usage (ADR 0010).
+ */
+function createLimitGate(config: Config, counters: CounterStore, storage: Storage, logger: Logger): LimitGate & { reconcile(): Promise<ReconcileResult> } {
   const teams = new Map(config.teams.map((team) => [team.name, team]));
   const usage = storage.usage;
   const limiter = createLimiter({
@@ -246,7 +255,22 @@ function createLimitGate(config: Config, counters: CounterStore, storage: Storag
   });
   const hasLimits = (limits: KeyLimits | undefined): boolean =>
     limits !== undefined && (limits.rpm !== undefined || limits.tpm !== undefined || limits.budgetDay !== undefined || limits.budgetMonth !== undefined);
+  const budgeted = (limits: KeyLimits | undefined): boolean => limits?.budgetDay !== undefined || limits?.budgetMonth !== undefined;
+  const keySubject = (name: string, limits: KeyLimits): LimitSubject => ({ kind: "key", id: name, budget: { day: limits.budgetDay, month: limits.budgetMonth } });
+  /** Every key and team with a budget, named as `reserve` names them. */
+  async function budgetSubjects(): Promise<LimitSubject[]> {
+    const now = Date.now();
+    const stored = (await storage.keys?.list()) ?? [];
+    return [
+      ...staticKeysOf(config).flatMap((entry) => (entry.name !== undefined && entry.limits !== undefined && budgeted(entry.limits) ? [keySubject(entry.name, entry.limits)] : [])),
+      ...stored.flatMap((record) =>
+        record.revokedAt === null && (record.expiresAt === null || record.expiresAt > now) && budgeted(record.limits) ? [keySubject(record.name, record.limits)] : [],
+      ),
+      ...config.teams.flatMap((team): LimitSubject[] => (team.budget === undefined ? [] : [{ kind: "team", id: team.name, budget: team.budget }])),
+    ];
+  }
   return {
+    reconcile: async () => limiter.reconcile(await budgetSubjects()),
     applies: (caller) => caller !== undefined && (hasLimits(caller.limits) || (caller.team !== undefined && teams.has(caller.team))),
     async reserve({ caller, estimatedTokens, estimatedCostUsd }) {
       const subjects: LimitSubject[] = [];
@@ -470,10 +494,20 @@ export async function compose(config: Config, logger: Logger, options: { storage
   }
   const audit: AuditSink | undefined =
     auditLog === undefined ? undefined : { append: (record) => (auditLog as AuditLog).offer(record), durability: auditLog.durability, wantsBodies: config.audit.bodies !== "off" };
+  const limitGate = createLimitGate(config, counters, storage, logger);
+  // Budget counters are a cache of durable usage; now and then raise any that lost a settle.
+  let reconcileTimer: NodeJS.Timeout | undefined;
+  const reconcileEvery = config.usage.reconcileInterval;
+  if (config.usage.enabled && storage.usage !== undefined && reconcileEvery > 0) {
+    reconcileTimer = setInterval(() => {
+      limitGate.reconcile().catch((error: unknown) => logger.warn("limits: reconciling budget counters with usage failed; trying again later", { error: String(error) }));
+    }, reconcileEvery);
+    reconcileTimer.unref();
+  }
   const accounting = createAccounting({
     usage: config.usage.enabled ? storage.usage : undefined,
     audit,
-    limits: createLimitGate(config, counters, storage, logger),
+    limits: limitGate,
     pricing: createPricing(config),
     onAuditError: (error) => logger.error("audit append failed", { error: String(error) }),
   });
@@ -503,6 +537,7 @@ export async function compose(config: Config, logger: Logger, options: { storage
     keys,
     accounting,
     auditLog,
+    reconcileBudgets: () => limitGate.reconcile(),
     async close() {
       await Promise.all([...remote.values()].map((item) => item.provider.close()));
       await local?.close();
@@ -510,6 +545,7 @@ export async function compose(config: Config, logger: Logger, options: { storage
       await breakerSync?.stop();
       await redis?.close();
       clearInterval(retentionTimer);
+      clearInterval(reconcileTimer);
       // The final checkpoint closes this process's chain.
       await auditLog?.close();
       await auditStore?.close();

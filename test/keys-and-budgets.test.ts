@@ -169,6 +169,46 @@ describe("budgets", () => {
   });
 });
 
+describe("budget reconciliation", () => {
+  test("a budget counter that lost a settle is raised to durable usage, and the budget then holds at the true spend", async () => {
+    const created = await createKey({ name: "drifter", budget: { day: 0.5 } });
+    const client = openai(created.key);
+    // One served request: the key's day counter now exists and holds its cost.
+    const first = await client.chat.completions.create({ model: "gpt", max_tokens: 20, messages: [{ role: "user", content: "first" }] });
+    const firstCost = ((first.usage?.prompt_tokens ?? 0) + (first.usage?.completion_tokens ?? 0)) * 0.001;
+    assert.ok(firstCost > 0);
+    // Another replica's request that was recorded in usage but whose settle never reached the
+    // counters (e.g. Redis failed at that moment): usage knows $0.49 more than the counter.
+    hearth.composition.storage.usage?.record({
+      time: Date.now(),
+      key: "drifter",
+      team: null,
+      model: "gpt",
+      provider: "openai",
+      locality: "third-party",
+      endpoint: "chat.completions",
+      inputTokens: 490,
+      outputTokens: 0,
+      costUsd: 0.49,
+      priced: true,
+      error: false,
+    });
+    await hearth.composition.storage.usage?.flush();
+
+    const result = await hearth.composition.reconcileBudgets();
+    const raised = result.raised.filter((entry) => entry.subject.id === "drifter");
+    assert.equal(raised.length, 1, `only the day budget exists: ${JSON.stringify(result.raised)}`);
+    assert.ok(Math.abs((raised[0]?.byUsd ?? 0) - 0.49) < 1e-6, `raised by ${raised[0]?.byUsd}`);
+    // The budget now counts the lost request: another request no longer fits under $0.50.
+    await assert.rejects(
+      client.chat.completions.create({ model: "gpt", max_tokens: 20, messages: [{ role: "user", content: "second" }] }),
+      (error: unknown) => error instanceof OpenAI.RateLimitError && /budget/i.test(error.message),
+    );
+    // A second pass finds nothing left to fix.
+    assert.deepEqual((await hearth.composition.reconcileBudgets()).raised.filter((entry) => entry.subject.id === "drifter"), []);
+  });
+});
+
 describe("usage and cost", () => {
   test("every endpoint is accounted on one path, local models priced by busy time", async () => {
     const created = await createKey({ name: "meter" });

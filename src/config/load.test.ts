@@ -141,6 +141,7 @@ describe("loadConfig", () => {
     assert.equal(config.audit.enabled, true);
     assert.equal(config.audit.bodies, "off");
     assert.equal(config.usage.enabled, true);
+    assert.equal(config.usage.reconcileInterval, 300_000, "budget counters are reconciled with usage every 5 minutes by default");
     assert.deepEqual(config.teams, [{ name: "web", rpm: 60, budget: { day: 5 } }]);
     assert.equal(config.storage.redisPrefix, "hearth:");
     const refused = (lines: string[], pattern: RegExp) => {

@@ -430,7 +430,16 @@ export const configSchema = z.strictObject({
     .prefault({}),
   audit: auditSchema.prefault({}),
   /** Usage and cost roll-ups per key, team, model, locality and day (default on; budgets need them). */
-  usage: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+  usage: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /**
+       * How often budget counters are compared with the usage tables and raised where they hold
+       * less (a settle lost to a Redis failure or a crash); 0 turns it off. Default 5 minutes.
+       */
+      reconcileInterval: duration.default(300_000),
+    })
+    .prefault({}),
   storage: storageSchema.prefault({}),
 });
 

@@ -229,6 +229,41 @@ export function describeCounterStore(name: string, open: () => Promise<CounterHa
       close((await limiter.usage(key)).spentTodayUsd, 0.73);
     });
 
+    test("reconcile raises a counter that lost a settle to durable usage, never lowers one, and leaves missing ones missing", async (context) => {
+      const clock = manualClock("2025-06-10T12:00:00.000Z");
+      const usage = durableUsage();
+      const { limiter } = await setup(context, clock, { spentSoFar: usage });
+      const key: LimitSubject = { kind: "key", id: "key-1", budget: { day: 1, month: 10 } };
+      const team: LimitSubject = { kind: "team", id: "research", budget: { day: 5 } };
+      const lost = await limiter.admit({ subjects: [key], estimatedTokens: 0, estimatedCostUsd: 0.2 });
+      assert.ok(lost.ok);
+      // The request cost 0.5 and its usage row was written, but its settle never reached the counters.
+      usage.table["key:key-1:2025-06-10"] = 0.5;
+      usage.table["key:key-1:2025-06"] = 0.5;
+      close((await limiter.usage(key)).spentTodayUsd, 0.2, "the counter still holds only the estimate");
+
+      const result = await limiter.reconcile([key, team]);
+      assert.equal(result.checked, 2, "the key's day and month counters; the team has none yet");
+      assert.deepEqual(
+        result.raised.map((entry) => [entry.subject.id, entry.period, Number(entry.byUsd.toFixed(6))]),
+        [["key-1", "2025-06-10", 0.3], ["key-1", "2025-06", 0.3]],
+      );
+      close((await limiter.usage(key)).spentTodayUsd, 0.5);
+      close((await limiter.usage(key)).spentThisMonthUsd, 0.5);
+      assert.equal((await limiter.usage(team)).spentTodayUsd, undefined, "a missing counter stays missing: the next admission seeds it");
+
+      // A counter above durable usage holds reservations in flight: it is left alone.
+      const inFlight = await limiter.admit({ subjects: [key], estimatedTokens: 0, estimatedCostUsd: 0.25 });
+      assert.ok(inFlight.ok);
+      assert.deepEqual((await limiter.reconcile([key])).raised, []);
+      close((await limiter.usage(key)).spentTodayUsd, 0.75);
+      // The raise kept the generation: settling the in-flight reservation still takes its estimate off.
+      await limiter.settle(inFlight.reservation, { actualTokens: 0, actualCostUsd: 0.1 });
+      close((await limiter.usage(key)).spentTodayUsd, 0.6);
+      // And the raised counter still refuses at the cap.
+      assert.equal((await limiter.admit({ subjects: [key], estimatedTokens: 0, estimatedCostUsd: 0.41 })).ok, false);
+    });
+
     test("budgets roll over at UTC midnight and on the first of the month, with Retry-After until then", async (context) => {
       const clock = manualClock("2025-01-31T23:59:30.000Z");
       const usage = durableUsage({ "team:research:2025-02": 4.5 });

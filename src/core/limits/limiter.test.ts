@@ -14,7 +14,7 @@ function brokenStore(calls: string[] = []): CounterStore {
     calls.push(operation);
     throw new Error("connect ECONNREFUSED 127.0.0.1:6379");
   };
-  return { reserve: fail("reserve"), seed: fail("seed"), adjust: fail("adjust"), read: fail("read") };
+  return { reserve: fail("reserve"), seed: fail("seed"), adjust: fail("adjust"), read: fail("read"), raise: fail("raise") };
 }
 
 function recordingLogger(): Logger & { warnings: string[] } {
@@ -123,5 +123,31 @@ describe("limiter inputs", () => {
     assert.equal((await limiter.admit({ subjects: [key], estimatedTokens: 0, estimatedCostUsd: 0 })).ok, false);
     now = Date.parse("2025-06-10T12:01:10.000Z");
     assert.ok((await limiter.admit({ subjects: [key], estimatedTokens: 0, estimatedCostUsd: 0 })).ok);
+  });
+});
+
+describe("limiter reconcile", () => {
+  const key: LimitSubject = { kind: "key", id: "k", budget: { day: 1 } };
+
+  test("without durable usage there is nothing to compare with, and the store is not touched", async () => {
+    const calls: string[] = [];
+    const limiter = createLimiter({ counters: brokenStore(calls) });
+    assert.deepEqual(await limiter.reconcile([key, rated]), { checked: 0, raised: [] });
+    assert.deepEqual(calls, []);
+  });
+
+  test("subjects without budgets cost no lookup; a failing store or usage lookup rejects for the caller to report", async () => {
+    const asked: string[] = [];
+    const spentSoFar = async (subject: { id: string }) => {
+      asked.push(subject.id);
+      return 0;
+    };
+    assert.deepEqual(await createLimiter({ counters: createMemoryCounterStore(), spentSoFar }).reconcile([rated]), { checked: 0, raised: [] });
+    assert.deepEqual(asked, []);
+    await assert.rejects(createLimiter({ counters: brokenStore(), spentSoFar }).reconcile([key]), /ECONNREFUSED/);
+    // An existing counter (seeded through a healthy limiter) and a usage lookup that answers nonsense.
+    const counters = createMemoryCounterStore();
+    assert.ok((await createLimiter({ counters, spentSoFar }).admit({ subjects: [key], estimatedTokens: 0, estimatedCostUsd: 0.1 })).ok);
+    await assert.rejects(createLimiter({ counters, spentSoFar: async () => Number.NaN }).reconcile([key]), /spentSoFar\(\) returned NaN/);
   });
 });

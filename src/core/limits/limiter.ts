@@ -55,6 +55,22 @@ export interface Limiter {
   release(reservation: Reservation): Promise<void>;
   /** Current use of one subject (reservations in flight included). Rejects if the store is unreachable. */
   usage(subject: LimitSubject): Promise<SubjectUsage>;
+  /**
+   * Raises every existing budget counter of `subjects` (current day and month) that holds less
+   * than durable usage says was spent: a settle lost to a store failure or a crash between usage
+   * and settle. Never lowers a counter: it also holds reservations in flight, which usage does not
+   * know yet. Needs `spentSoFar`; without it there is nothing to compare with. Rejects when the
+   * usage store or the counter store fails (the caller reports it and tries again later).
+   */
+  reconcile(subjects: readonly LimitSubject[]): Promise<ReconcileResult>;
+}
+
+/** What one `reconcile` did. */
+export interface ReconcileResult {
+  /** Budget counters compared with durable usage (missing counters are not counted: nothing to fix). */
+  checked: number;
+  /** Counters that held less than durable usage, and by how much they were raised. */
+  raised: Array<{ subject: SubjectRef; period: string; byUsd: number }>;
 }
 
 const windowMs = 60_000;
@@ -321,8 +337,43 @@ export function createLimiter(options: LimiterOptions): Limiter {
     }
   }
 
+  async function reconcile(subjects: readonly LimitSubject[]): Promise<ReconcileResult> {
+    const spentSoFar = options.spentSoFar;
+    if (spentSoFar === undefined) return { checked: 0, raised: [] };
+    const now = clock();
+    const planned = subjects.flatMap((subject) =>
+      (["day", "month"] as const).flatMap((kind) => {
+        if (subject.budget?.[kind] === undefined) return [];
+        const period = periodOf(kind, now);
+        return [{ subject: refOf(subject), period, key: budgetKey(subject, period) }];
+      }),
+    );
+    if (planned.length === 0) return { checked: 0, raised: [] };
+    // Which counters exist: only those can have drifted (a missing one is seeded from usage anyway).
+    const existing = await withTimeout(store.read({ now, window: spec, windows: [], budgets: planned.map((entry) => entry.key) }));
+    const present = planned.filter((_, index) => existing.budgets[index] !== undefined);
+    const spent = await Promise.all(present.map((entry) => spentSoFar(entry.subject, entry.period)));
+    spent.forEach((usd, index) => {
+      if (!(Number.isFinite(usd) && usd >= 0)) throw new Error(`spentSoFar() returned ${usd} for ${present[index]?.key}`);
+    });
+    const raisedMicros = await withTimeout(store.raise(present.map((entry, index) => ({ now: clock(), key: entry.key, atLeastMicros: toMicros(spent[index] ?? 0) }))));
+    const raised = present.flatMap((entry, index) => {
+      const micros = raisedMicros[index] ?? 0;
+      return micros > 0 ? [{ subject: entry.subject, period: entry.period.id, byUsd: micros / microsPerUsd }] : [];
+    });
+    for (const entry of raised) {
+      logger.warn("limits: a budget counter held less than durable usage; raised it", {
+        subject: `${entry.subject.kind} ${entry.subject.name}`,
+        period: entry.period,
+        byUsd: entry.byUsd,
+      });
+    }
+    return { checked: present.length, raised };
+  }
+
   return {
     admit,
+    reconcile,
 
     async settle(reservation, actual) {
       checkAmount(actual.actualTokens, "actualTokens");

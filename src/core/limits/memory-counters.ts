@@ -2,6 +2,7 @@ import { bucketLeavesWindowAt, bucketOf, oldestCountedBucket } from "./periods.t
 import type {
   AdjustCommand,
   CounterStore,
+  RaiseCommand,
   ReadCommand,
   ReadResult,
   ReserveCommand,
@@ -143,6 +144,17 @@ export function createMemoryCounterStore(): MemoryCounterStore {
         windows: command.windows.map((key) => sum(liveBuckets(key, command.now, command.window))),
         budgets: command.budgets.map((key) => budget(key, command.now)?.spentMicros),
       };
+    },
+
+    async raise(commands: readonly RaiseCommand[]): Promise<number[]> {
+      return commands.map((command) => {
+        const counter = budget(command.key, command.now);
+        const wanted = Math.round(command.atLeastMicros);
+        if (counter === undefined || counter.spentMicros >= wanted) return 0;
+        const raised = wanted - counter.spentMicros;
+        counter.spentMicros = wanted;
+        return raised;
+      });
     },
 
     clear(): void {

@@ -200,6 +200,18 @@ export interface SeedCommand {
   expiresAt: number;
 }
 
+/**
+ * Raise an existing budget counter to at least `atLeastMicros` (the durable spend of its period):
+ * reconciliation after a settle was lost. Never lowers a counter (it may hold reservations of
+ * requests in flight, which durable usage does not know yet), keeps its generation (those
+ * reservations stay valid), and leaves a missing counter missing (the next admission seeds it).
+ */
+export interface RaiseCommand {
+  now: number;
+  key: string;
+  atLeastMicros: number;
+}
+
 /** Undo or correct part of a reservation. */
 export interface WindowAdjustment {
   key: string;
@@ -249,4 +261,6 @@ export interface CounterStore {
   seed(commands: readonly SeedCommand[]): Promise<void>;
   adjust(command: AdjustCommand): Promise<void>;
   read(command: ReadCommand): Promise<ReadResult>;
+  /** Per command, how many micro-dollars the counter was raised by (0: already there, or missing). */
+  raise(commands: readonly RaiseCommand[]): Promise<number[]>;
 }

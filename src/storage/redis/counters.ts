@@ -1,6 +1,7 @@
 import type {
   AdjustCommand,
   CounterStore,
+  RaiseCommand,
   ReadCommand,
   ReadResult,
   ReserveCommand,
@@ -112,6 +113,24 @@ for j = 1, #KEYS do
   end
 end
 return 1
+`);
+
+/** KEYS: budget keys. ARGV: the least spent micros per key. Returns how much each counter was raised (0 when missing). */
+const raiseScript = luaScript(`
+local raised = {}
+for j = 1, #KEYS do
+  raised[j] = 0
+  local held = redis.call('HGET', KEYS[j], 's')
+  if held then
+    local wanted = tonumber(ARGV[j])
+    local spent = tonumber(held)
+    if spent < wanted then
+      redis.call('HSET', KEYS[j], 's', ARGV[j])
+      raised[j] = wanted - spent
+    end
+  end
+end
+return raised
 `);
 
 /** KEYS: window keys, then budget keys. ARGV: header, then bucket, remove, add per window, then generation, remove, add per budget. */
@@ -234,6 +253,20 @@ export function createRedisCounterStore(options: RedisCounterStoreOptions): Coun
           ...command.budgets.flatMap((adjustment) => [adjustment.generation, integer(adjustment.removeMicros), integer(adjustment.addMicros)]),
         ],
       );
+    },
+
+    async raise(commands: readonly RaiseCommand[]): Promise<number[]> {
+      if (commands.length === 0) return [];
+      const reply = asArray(
+        await runScript(
+          client,
+          raiseScript,
+          commands.map((command) => prefix + command.key),
+          commands.map((command) => integer(command.atLeastMicros)),
+        ),
+        "raise",
+      );
+      return reply.map((value) => asNumber(value, "raise"));
     },
 
     async read(command: ReadCommand): Promise<ReadResult> {

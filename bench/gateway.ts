@@ -419,22 +419,16 @@ function newestProfile(directory: string): CpuProfile | undefined {
   return newest === undefined ? undefined : (JSON.parse(readFileSync(join(directory, newest), "utf8")) as CpuProfile);
 }
 
-/** "geometric mean 0.94 (95% interval 0.87–1.01)" of per-round ratios: how far one run can be trusted. */
-function spreadOf(perRound: readonly number[]): string {
-  const [low, high] = bootstrapInterval(perRound, geometricMean);
-  const interval = Number.isFinite(low) ? ` (95% bootstrap interval ${formatNumber(low, 2)}–${formatNumber(high, 2)})` : "";
-  return `geometric mean ${formatNumber(geometricMean(perRound), 2)}${interval}`;
-}
-
 /**
- * Loads both targets at the same time, each with its own `options.connections` connections, and
- * reads each one's CPU time over the same wall time: a slow moment of the machine then slows both.
+ * Loads every target of `entries` at the same time (usually one), each with its own
+ * `options.connections` connections, and reads each one's CPU time over the same wall time: with
+ * two, a slow moment of the machine slows both. The upstream's request count is left to the caller.
  */
-async function measureAtOnce(
-  entries: readonly [{ target: Target; child: BenchChild | undefined }, { target: Target; child: BenchChild | undefined }],
+async function measureLoad(
+  entries: readonly { target: Target; child: BenchChild | undefined }[],
   variant: Variant,
   options: GatewayBenchOptions,
-): Promise<[ThroughputResult & RoundCpu, ThroughputResult & RoundCpu]> {
+): Promise<Array<ThroughputResult & Omit<RoundCpu, "upstreamRequests">>> {
   const cpuOf = (entry: { child: BenchChild | undefined }) => (entry.child === undefined ? undefined : processCpuMilliseconds(entry.child.pid));
   const cpuBefore = entries.map(cpuOf);
   const ownBefore = process.cpuUsage();
@@ -442,22 +436,31 @@ async function measureAtOnce(
   const results = await Promise.all(entries.map((entry) => measureThroughput(entry.target, variant, options.connections, options.duration)));
   const wallMilliseconds = performance.now() - wallBefore;
   const ownUsage = process.cpuUsage(ownBefore);
-  const cpuAfter = entries.map(cpuOf);
-  const withCpu = (index: 0 | 1): ThroughputResult & RoundCpu => {
-    const result = results[index] as ThroughputResult;
+  // One load generator drives them all: its share is split evenly for the record.
+  const loadGeneratorCores = (ownUsage.user + ownUsage.system) / 1000 / wallMilliseconds / entries.length;
+  return results.map((result, index) => {
     const before = cpuBefore[index];
-    const after = cpuAfter[index];
+    const after = cpuOf(entries[index] as { child: BenchChild | undefined });
     const cpuMilliseconds = before === undefined || after === undefined ? Number.NaN : after - before;
     return {
       ...result,
       cpuMillisecondsPerRequest: result.completed === 0 ? Number.NaN : cpuMilliseconds / result.completed,
       busyCores: cpuMilliseconds / wallMilliseconds,
-      // One load generator drives both: its share is split evenly for the record.
-      loadGeneratorCores: (ownUsage.user + ownUsage.system) / 1000 / wallMilliseconds / 2,
-      upstreamRequests: Number.NaN,
+      loadGeneratorCores,
     };
-  };
-  return [withCpu(0), withCpu(1)];
+  });
+}
+
+/** "…; median 0.94, geometric mean 0.94 (95% bootstrap interval 0.87–1.01), 2 of 9 below 0.90" of per-round on ÷ off ratios. */
+function perRoundSummary(perRound: readonly number[]): string {
+  const share = targets.accountingThroughputShare;
+  const [low, high] = bootstrapInterval(perRound, geometricMean);
+  const interval = Number.isFinite(low) ? ` (95% bootstrap interval ${formatNumber(low, 2)}–${formatNumber(high, 2)})` : "";
+  const below = perRound.filter((value) => value < share).length;
+  return (
+    `${perRound.map((value) => formatNumber(value, 2)).join(", ")}; median ${formatNumber(median(perRound), 2)}, ` +
+    `geometric mean ${formatNumber(geometricMean(perRound), 2)}${interval}, ${below} of ${perRound.length} below ${formatNumber(share, 2)}`
+  );
 }
 
 /** The comparison: starts everything, measures, stops everything. */
@@ -636,22 +639,9 @@ export async function runGatewayBench(options: GatewayBenchOptions, progress: Pr
         await measureThroughput(entry.target, variant, options.connections, options.warmup);
         progress.status(`load ${variant}: ${entry.target.label}, ${options.connections} connections, ${options.duration} s ...`);
         const upstreamBefore = await upstreamRequestCount(upstream.port);
-        const cpuBefore = entry.child === undefined ? undefined : processCpuMilliseconds(entry.child.pid);
-        const ownBefore = process.cpuUsage();
-        const wallBefore = performance.now();
-        const result = await measureThroughput(entry.target, variant, options.connections, options.duration);
-        const wallMilliseconds = performance.now() - wallBefore;
-        const ownUsage = process.cpuUsage(ownBefore);
-        const cpuAfter = entry.child === undefined ? undefined : processCpuMilliseconds(entry.child.pid);
+        const [result] = (await measureLoad([entry], variant, options)) as [ThroughputResult & Omit<RoundCpu, "upstreamRequests">];
         const upstreamRequests = (await upstreamRequestCount(upstream.port)) - upstreamBefore;
-        const cpuMilliseconds = cpuBefore === undefined || cpuAfter === undefined ? Number.NaN : cpuAfter - cpuBefore;
-        const measuredRound = {
-          ...result,
-          cpuMillisecondsPerRequest: result.completed === 0 ? Number.NaN : cpuMilliseconds / result.completed,
-          busyCores: cpuMilliseconds / wallMilliseconds,
-          loadGeneratorCores: (ownUsage.user + ownUsage.system) / 1000 / wallMilliseconds,
-          upstreamRequests,
-        };
+        const measuredRound = { ...result, upstreamRequests };
         const key = `${entry.target.key}/${variant}`;
         rounds.set(key, [...(rounds.get(key) ?? []), measuredRound]);
         const sorted = [...(rounds.get(key) ?? [])].sort((left, right) => left.requestsPerSecond - right.requestsPerSecond);
@@ -674,8 +664,7 @@ export async function runGatewayBench(options: GatewayBenchOptions, progress: Pr
       }
     }
     const simultaneous: GatewayBenchResult["simultaneous"] = {};
-    const simultaneousPair = ["hearth", "hearth-unaccounted"].map((key) => measured.find((entry) => entry.target.key === key));
-    const [onEntry, offEntry] = simultaneousPair;
+    const [onEntry, offEntry] = ["hearth", "hearth-unaccounted"].map((key) => measured.find((entry) => entry.target.key === key));
     if (options.accounting && options.simultaneous > 0 && onEntry !== undefined && offEntry !== undefined) {
       for (let round = 1; round <= options.simultaneous; round++)
       for (const variant of variants) {
@@ -683,8 +672,8 @@ export async function runGatewayBench(options: GatewayBenchOptions, progress: Pr
         await Promise.all([onEntry, offEntry].map((entry) => measureThroughput(entry.target, variant, options.connections, options.warmup)));
         progress.status(`simultaneous ${variant} ${round}/${options.simultaneous}: Hearth and Hearth−audit, ${options.connections} connections each, ${options.duration} s ...`);
         // Every other round the other one's connections open first.
-        const [on, off] =
-          round % 2 === 0 ? ((await measureAtOnce([offEntry, onEntry], variant, options)).toReversed() as [ThroughputResult & RoundCpu, ThroughputResult & RoundCpu]) : await measureAtOnce([onEntry, offEntry], variant, options);
+        const measuredPair = round % 2 === 0 ? (await measureLoad([offEntry, onEntry], variant, options)).toReversed() : await measureLoad([onEntry, offEntry], variant, options);
+        const [on, off] = measuredPair.map((result) => ({ ...result, upstreamRequests: Number.NaN })) as [ThroughputResult & RoundCpu, ThroughputResult & RoundCpu];
         const pair = { on, off, ratio: on.requestsPerSecond / off.requestsPerSecond };
         simultaneous[variant] = [...(simultaneous[variant] ?? []), pair];
         for (const [label, result] of [["Hearth", on], ["Hearth−audit", off]] as const) {
@@ -745,11 +734,7 @@ export async function runGatewayBench(options: GatewayBenchOptions, progress: Pr
       verdicts.push(
         judge(`… the same, both loaded at once: median of ${perRound.length} rounds (${variant === "json" ? "JSON" : variant})`, median(perRound), "at-least", targets.accountingThroughputShare, formatTimes),
       );
-      const below = perRound.filter((value) => value < targets.accountingThroughputShare).length;
-      notes.push(
-        `Hearth ÷ Hearth−audit req/s, both loaded at once, round by round (${variant}): ${perRound.map((value) => formatNumber(value, 2)).join(", ")}; ` +
-          `${spreadOf(perRound)}, ${below} of ${perRound.length} below ${formatNumber(targets.accountingThroughputShare, 2)}`,
-      );
+      notes.push(`Hearth ÷ Hearth−audit req/s, both loaded at once, round by round (${variant}): ${perRoundSummary(perRound)}`);
     }
     const threaded = byKey("hearth-thread");
     if (unaccounted !== undefined && threaded !== undefined) {
@@ -769,13 +754,7 @@ export async function runGatewayBench(options: GatewayBenchOptions, progress: Pr
           const off = rounds.get(`hearth-unaccounted/${variant}`) ?? [];
           // Round i of each target ran back to back, so their ratio cancels slow drifts of the machine.
           const perRound = on.map((round, index) => round.requestsPerSecond / (off[index]?.requestsPerSecond ?? Number.NaN)).filter(Number.isFinite);
-          if (perRound.length > 0) {
-            const below = perRound.filter((value) => value < targets.accountingThroughputShare).length;
-            notes.push(
-              `${label} ÷ Hearth−audit req/s round by round (${variant}): ${perRound.map((value) => formatNumber(value, 2)).join(", ")}; ` +
-                `median ${formatNumber(median(perRound), 2)}, ${spreadOf(perRound)}, ${below} of ${perRound.length} below ${formatNumber(targets.accountingThroughputShare, 2)}`,
-            );
-          }
+          if (perRound.length > 0) notes.push(`${label} ÷ Hearth−audit req/s round by round (${variant}): ${perRoundSummary(perRound)}`);
         }
       }
     }

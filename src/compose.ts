@@ -255,18 +255,17 @@ function createLimitGate(config: Config, counters: CounterStore, storage: Storag
   });
   const hasLimits = (limits: KeyLimits | undefined): boolean =>
     limits !== undefined && (limits.rpm !== undefined || limits.tpm !== undefined || limits.budgetDay !== undefined || limits.budgetMonth !== undefined);
-  const budgeted = (limits: KeyLimits | undefined): boolean => limits?.budgetDay !== undefined || limits?.budgetMonth !== undefined;
-  const keySubject = (name: string, limits: KeyLimits): LimitSubject => ({ kind: "key", id: name, budget: { day: limits.budgetDay, month: limits.budgetMonth } });
-  /** Every key and team with a budget, named as `reserve` names them. */
+  // Counters are named by the key's name: usage (what budgets are seeded from) records names.
+  const keySubject = (name: string, limits: KeyLimits): LimitSubject => ({ kind: "key", id: name, rpm: limits.rpm, tpm: limits.tpm, budget: { day: limits.budgetDay, month: limits.budgetMonth } });
+  const teamSubject = (team: Config["teams"][number]): LimitSubject => ({ kind: "team", id: team.name, rpm: team.rpm, tpm: team.tpm, budget: team.budget });
+  /** Every usable key and every team, named as `reserve` names them (`reconcile` skips those without a budget). */
   async function budgetSubjects(): Promise<LimitSubject[]> {
     const now = Date.now();
     const stored = (await storage.keys?.list()) ?? [];
     return [
-      ...staticKeysOf(config).flatMap((entry) => (entry.name !== undefined && entry.limits !== undefined && budgeted(entry.limits) ? [keySubject(entry.name, entry.limits)] : [])),
-      ...stored.flatMap((record) =>
-        record.revokedAt === null && (record.expiresAt === null || record.expiresAt > now) && budgeted(record.limits) ? [keySubject(record.name, record.limits)] : [],
-      ),
-      ...config.teams.flatMap((team): LimitSubject[] => (team.budget === undefined ? [] : [{ kind: "team", id: team.name, budget: team.budget }])),
+      ...staticKeysOf(config).flatMap((entry) => (entry.name !== undefined && entry.limits !== undefined ? [keySubject(entry.name, entry.limits)] : [])),
+      ...stored.flatMap((record) => (record.revokedAt === null && (record.expiresAt === null || record.expiresAt > now) ? [keySubject(record.name, record.limits)] : [])),
+      ...config.teams.map(teamSubject),
     ];
   }
   return {
@@ -274,13 +273,9 @@ function createLimitGate(config: Config, counters: CounterStore, storage: Storag
     applies: (caller) => caller !== undefined && (hasLimits(caller.limits) || (caller.team !== undefined && teams.has(caller.team))),
     async reserve({ caller, estimatedTokens, estimatedCostUsd }) {
       const subjects: LimitSubject[] = [];
-      // Counters are named by the key's name: usage (what budgets are seeded from) records names.
-      if (hasLimits(caller.limits)) {
-        const limits = caller.limits as KeyLimits;
-        subjects.push({ kind: "key", id: caller.key, rpm: limits.rpm, tpm: limits.tpm, budget: { day: limits.budgetDay, month: limits.budgetMonth } });
-      }
+      if (hasLimits(caller.limits)) subjects.push(keySubject(caller.key, caller.limits as KeyLimits));
       const team = caller.team === undefined ? undefined : teams.get(caller.team);
-      if (team !== undefined) subjects.push({ kind: "team", id: team.name, rpm: team.rpm, tpm: team.tpm, budget: team.budget });
+      if (team !== undefined) subjects.push(teamSubject(team));
       if (subjects.length === 0) return undefined;
       const admitted = await limiter.admit({ subjects, estimatedTokens, estimatedCostUsd });
       if (!admitted.ok) throw new HearthError(admitted.code, admitted.message, { retryAfterSeconds: admitted.retryAfterSeconds });

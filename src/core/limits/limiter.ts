@@ -114,6 +114,16 @@ function budgetKey(subject: LimitSubject, period: BudgetPeriod): string {
   return `${baseKey(subject)}:${period.kind}:${period.id}`;
 }
 
+/** The subject's budget counters at `now`: one per period kind it has a cap for. */
+function budgetsOf(subject: LimitSubject, now: number): Array<{ period: BudgetPeriod; key: string; cap: number }> {
+  return (["day", "month"] as const).flatMap((kind) => {
+    const cap = subject.budget?.[kind];
+    if (cap === undefined) return [];
+    const period = periodOf(kind, now);
+    return [{ period, key: budgetKey(subject, period), cap }];
+  });
+}
+
 function checkLimit(value: number | undefined, what: string): void {
   if (value !== undefined && !(Number.isFinite(value) && value >= 0)) throw new RangeError(`${what} must be a finite number >= 0, got ${value}`);
 }
@@ -265,11 +275,8 @@ export function createLimiter(options: LimiterOptions): Limiter {
       const ref = refOf(subject);
       if (subject.rpm !== undefined) windows.push({ kind: "rpm", subject: ref, charge: { key: `${baseKey(subject)}:rpm`, limit: Math.floor(subject.rpm), amount: 1 } });
       if (subject.tpm !== undefined) windows.push({ kind: "tpm", subject: ref, charge: { key: `${baseKey(subject)}:tpm`, limit: Math.floor(subject.tpm), amount: tokens } });
-      for (const kind of ["day", "month"] as const) {
-        const cap = subject.budget?.[kind];
-        if (cap === undefined) continue;
-        const period = periodOf(kind, now);
-        budgets.push({ subject: ref, period, charge: { key: budgetKey(subject, period), capMicros: toMicros(cap), amountMicros: costMicros } });
+      for (const { period, key, cap } of budgetsOf(subject, now)) {
+        budgets.push({ subject: ref, period, charge: { key, capMicros: toMicros(cap), amountMicros: costMicros } });
       }
     }
     const reservation = (bucket: number, generations: readonly string[]): Reservation => ({
@@ -341,13 +348,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
     const spentSoFar = options.spentSoFar;
     if (spentSoFar === undefined) return { checked: 0, raised: [] };
     const now = clock();
-    const planned = subjects.flatMap((subject) =>
-      (["day", "month"] as const).flatMap((kind) => {
-        if (subject.budget?.[kind] === undefined) return [];
-        const period = periodOf(kind, now);
-        return [{ subject: refOf(subject), period, key: budgetKey(subject, period) }];
-      }),
-    );
+    const planned = subjects.flatMap((subject) => budgetsOf(subject, now).map(({ period, key }) => ({ subject: refOf(subject), period, key })));
     if (planned.length === 0) return { checked: 0, raised: [] };
     // Which counters exist: only those can have drifted (a missing one is seeded from usage anyway).
     const existing = await withTimeout(store.read({ now, window: spec, windows: [], budgets: planned.map((entry) => entry.key) }));
